@@ -1,0 +1,44 @@
+# Compiler settings shared by every target: C++17, hidden symbols, ccache, sanitizers.
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_C_STANDARD 11)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+set(CMAKE_C_VISIBILITY_PRESET hidden)
+set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE Release)
+endif()
+set(CMAKE_CXX_FLAGS_RELEASE "-O2")
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+add_compile_options(-Wall -Wextra -Wno-unused-parameter)
+
+if(MXN_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address)
+elseif(MXN_SANITIZE STREQUAL "undefined")
+  add_compile_options(-fsanitize=undefined -fno-sanitize-recover=undefined -g)
+  add_link_options(-fsanitize=undefined)
+elseif(MXN_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -g)
+  add_link_options(-fsanitize=thread)
+elseif(NOT MXN_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "MXN_SANITIZE must be address, undefined or thread")
+endif()
+
+find_package(Threads REQUIRED)
+
+find_package(Threads REQUIRED)
+
+# OpenBLAS (Debian libopenblas-dev) for GEMM.
+find_path(MXN_CBLAS_INCLUDE cblas.h PATH_SUFFIXES openblas-pthread openblas)
+find_library(MXN_OPENBLAS_LIB NAMES openblas)
+if(NOT MXN_CBLAS_INCLUDE OR NOT MXN_OPENBLAS_LIB)
+  message(FATAL_ERROR "OpenBLAS not found: apt-get install libopenblas-dev")
+endif()

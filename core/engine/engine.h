@@ -1,0 +1,51 @@
+// The dependency engine (DESIGN §5). Every operation is pushed with the variables it reads and
+// the variables it writes; reads of a variable run together, writes are ordered in push order.
+// A failing operation poisons the variables it writes: operations reading them are skipped and
+// pass the poison on, and the original error is rethrown at the next wait on them. A later
+// successful write clears the poison, and the engine stays usable.
+#pragma once
+#include <functional>
+#include <memory>
+
+namespace mxn {
+
+struct EngineVar;  // opaque: one per storage chunk (or any resource that needs ordering)
+
+struct PushOptions {
+  int priority = 0;          // higher runs first among ready operations
+  const char* name = "op";   // for diagnostics; must outlive the operation (a literal)
+  // Run on the pushing thread when every dependency is already satisfied. Short operations
+  // use it: waking a worker costs more than the work (DESIGN §11).
+  bool run_inline = false;
+};
+
+class Engine {
+ public:
+  using Fn = std::function<void()>;
+  virtual ~Engine() = default;
+
+  virtual EngineVar* new_var() = 0;
+  // Frees the variable once every operation pushed on it has completed.
+  virtual void delete_var(EngineVar* var) = 0;
+  // A variable may appear in both lists (it is then a write that also reads). The caller keeps
+  // every variable alive until the operation has completed.
+  virtual void push(Fn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                    int num_writes, const PushOptions& options) = 0;
+  // Blocks until every operation pushed before that writes `var` (for_write: or reads it) has
+  // completed; rethrows the poison of `var` if it carries one.
+  virtual void wait_for_var(EngineVar* var, bool for_write = false) = 0;
+  // Blocks until every pushed operation has completed; rethrows the first failure not yet
+  // reported by a wait_for_var, and forgets the rest.
+  virtual void wait_all() = 0;
+  virtual const char* name() const = 0;
+  virtual int num_workers() const = 0;
+
+  // The process-wide engine, chosen at first use by MXNEXT_ENGINE=threaded|naive
+  // (default threaded, workers from MXNEXT_CPU_WORKERS, default = cores). Never destroyed.
+  static Engine& get();
+};
+
+std::unique_ptr<Engine> make_threaded_engine(int num_workers);
+std::unique_ptr<Engine> make_naive_engine();
+
+}  // namespace mxn

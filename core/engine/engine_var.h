@@ -1,0 +1,35 @@
+// Internal to core/engine: the state behind an EngineVar, shared by both engines.
+#pragma once
+#include <exception>
+#include <vector>
+
+#include "core/engine/engine.h"
+
+namespace mxn {
+
+struct OpBlock;
+
+// One (operation, variable) dependency; queued on the variable until granted.
+struct Dep {
+  OpBlock* op = nullptr;
+  EngineVar* var = nullptr;
+  bool write = false;
+  bool reads_too = false;  // a write whose operation also reads the variable
+  Dep* next = nullptr;
+};
+
+struct EngineVar {
+  Dep* head = nullptr;  // FIFO of dependencies waiting for this variable
+  Dep* tail = nullptr;
+  int readers = 0;      // granted reads now running or ready
+  bool writer = false;  // a granted write now running or ready
+  bool deleted = false;
+  std::exception_ptr error;  // the poison, if the last write failed
+};
+
+// Builds the dependency list: duplicates merged, a variable both read and written kept once as
+// a write that reads too.
+void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                  int num_writes, std::vector<Dep>* deps);
+
+}  // namespace mxn

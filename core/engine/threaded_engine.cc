@@ -1,0 +1,308 @@
+// The threaded engine: a worker pool fed by a priority queue of ready operations. Dependency
+// bookkeeping happens under one mutex (cheap and uncontended on the op hot path); operations
+// run outside it. Threads that wait help: they run ready operations themselves instead of
+// sleeping while a worker is woken (DESIGN §11).
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <queue>
+#include <thread>
+
+#include "core/base/error.h"
+#include "core/engine/engine_var.h"
+
+namespace mxn {
+
+struct Waiter {
+  bool done = false;
+  std::exception_ptr error;
+};
+
+struct OpBlock {
+  Engine::Fn fn;
+  std::vector<Dep> deps;
+  int wait = 0;
+  int priority = 0;
+  uint64_t seq = 0;
+  const char* name = "op";
+  std::exception_ptr skip;   // poison read from an input: the op does not run
+  Waiter* waiter = nullptr;  // set for the pseudo-operations of wait_for_var
+};
+
+namespace {
+
+struct ReadyOrder {
+  bool operator()(const OpBlock* a, const OpBlock* b) const {
+    if (a->priority != b->priority) return a->priority < b->priority;
+    return a->seq > b->seq;
+  }
+};
+
+class ThreadedEngine final : public Engine {
+ public:
+  explicit ThreadedEngine(int num_workers) {
+    MXN_CHECK(num_workers >= 1, ErrorCode::kInvalidArg, "engine needs at least one worker");
+    for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  ~ThreadedEngine() override {
+    try {
+      wait_all();
+    } catch (...) {
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  EngineVar* new_var() override { return new EngineVar(); }
+
+  void delete_var(EngineVar* var) override {
+    if (var == nullptr) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle(var)) {
+      delete var;
+    } else {
+      var->deleted = true;
+    }
+  }
+
+  void push(Fn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+            int num_writes, const PushOptions& options) override {
+    auto* op = new OpBlock();
+    try {
+      collect_deps(reads, num_reads, writes, num_writes, &op->deps);
+    } catch (...) {
+      delete op;
+      throw;
+    }
+    op->fn = std::move(fn);
+    op->priority = options.priority;
+    op->name = options.name;
+    submit(op, options.run_inline);
+  }
+
+  void wait_for_var(EngineVar* var, bool for_write) override {
+    MXN_CHECK(var != nullptr, ErrorCode::kInvalidArg, "engine: wait on a NULL variable");
+    Waiter waiter;
+    auto* op = new OpBlock();
+    op->waiter = &waiter;
+    op->name = "wait_for_var";
+    Dep d;
+    d.var = var;
+    d.write = for_write;
+    d.reads_too = for_write;
+    op->deps.push_back(d);
+    submit(op, /*run_inline=*/true);
+    std::unique_lock<std::mutex> lock(mu_);
+    help_until(lock, [&] { return waiter.done; });
+    if (waiter.error) {
+      // Reported here, so wait_all need not report it again.
+      unreported_.erase(std::remove(unreported_.begin(), unreported_.end(), waiter.error),
+                        unreported_.end());
+      std::rethrow_exception(waiter.error);
+    }
+  }
+
+  void wait_all() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    help_until(lock, [&] { return pending_ == 0; });
+    if (unreported_.empty()) return;
+    std::exception_ptr first = unreported_.front();
+    unreported_.clear();
+    std::rethrow_exception(first);
+  }
+
+  const char* name() const override { return "threaded"; }
+  int num_workers() const override { return static_cast<int>(workers_.size()); }
+
+ private:
+  static bool idle(const EngineVar* v) { return v->head == nullptr && v->readers == 0 && !v->writer; }
+
+  // Grants `d` at once if its variable allows it (nothing queued ahead).
+  static bool try_grant(Dep* d) {
+    EngineVar* v = d->var;
+    if (v->head != nullptr) return false;
+    if (d->write) {
+      if (v->readers != 0 || v->writer) return false;
+      v->writer = true;
+      return true;
+    }
+    if (v->writer) return false;
+    ++v->readers;
+    return true;
+  }
+
+  static void enqueue_dep(Dep* d) {
+    EngineVar* v = d->var;
+    d->next = nullptr;
+    if (v->tail) {
+      v->tail->next = d;
+    } else {
+      v->head = d;
+    }
+    v->tail = d;
+  }
+
+  void submit(OpBlock* op, bool run_inline) {
+    bool run_now = false, queued = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++pending_;
+      op->seq = next_seq_++;
+      int wait = 0;
+      for (Dep& d : op->deps) {
+        d.op = op;
+        if (!try_grant(&d)) {
+          enqueue_dep(&d);
+          ++wait;
+        }
+      }
+      op->wait = wait;
+      if (wait == 0) {
+        mark_ready(op);
+        if (run_inline) {
+          run_now = true;
+        } else {
+          ready_.push(op);
+          queued = true;
+        }
+      }
+    }
+    if (run_now) {
+      execute(op);
+    } else if (queued) {
+      wake_one();
+    }
+  }
+
+  // Called under mu_ when an operation's last dependency is granted.
+  static void mark_ready(OpBlock* op) {
+    for (const Dep& d : op->deps) {
+      if ((!d.write || d.reads_too) && d.var->error) {
+        op->skip = d.var->error;
+        break;
+      }
+    }
+  }
+
+  void grant_queued(EngineVar* v, std::vector<OpBlock*>* ready) {
+    while (Dep* d = v->head) {
+      if (d->write) {
+        if (v->readers != 0 || v->writer) break;
+        v->writer = true;
+      } else {
+        if (v->writer) break;
+        ++v->readers;
+      }
+      v->head = d->next;
+      if (v->head == nullptr) v->tail = nullptr;
+      if (--d->op->wait == 0) {
+        mark_ready(d->op);
+        ready->push_back(d->op);
+      }
+      if (d->write) break;
+    }
+  }
+
+  void execute(OpBlock* op) {
+    std::exception_ptr err = op->skip;
+    if (!err && op->fn) {
+      try {
+        op->fn();
+      } catch (...) {
+        err = std::current_exception();
+      }
+    }
+    complete(op, err);
+  }
+
+  void complete(OpBlock* op, std::exception_ptr err) {
+    std::vector<OpBlock*> ready;
+    bool notify_waiters = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (op->waiter) {
+        op->waiter->done = true;
+        op->waiter->error = op->deps[0].var->error;
+        notify_waiters = true;
+      }
+      for (Dep& d : op->deps) {
+        EngineVar* v = d.var;
+        if (d.write) {
+          v->writer = false;
+          if (!op->waiter) v->error = err;
+        } else {
+          --v->readers;
+        }
+        grant_queued(v, &ready);
+        if (v->deleted && idle(v)) delete v;
+      }
+      if (err && err != op->skip) unreported_.push_back(err);
+      for (OpBlock* r : ready) ready_.push(r);
+      if (--pending_ == 0) notify_waiters = true;
+      if (!ready.empty() && waiting_ > 0) notify_waiters = true;  // they may help
+    }
+    if (notify_waiters) state_cv_.notify_all();
+    for (size_t i = 0; i < ready.size(); ++i) wake_one();
+    delete op;  // outside the lock: the closure may free storage that deletes variables
+  }
+
+  void wake_one() {
+    // A racy read is fine: a worker that misses this wake-up finds the op when it next looks,
+    // and waiting threads help themselves.
+    work_cv_.notify_one();
+  }
+
+  template <typename Pred>
+  void help_until(std::unique_lock<std::mutex>& lock, Pred done) {
+    while (!done()) {
+      if (!ready_.empty()) {
+        OpBlock* op = ready_.top();
+        ready_.pop();
+        lock.unlock();
+        execute(op);
+        lock.lock();
+        continue;
+      }
+      ++waiting_;
+      state_cv_.wait(lock);
+      --waiting_;
+    }
+  }
+
+  void worker_loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      while (ready_.empty() && !stop_) work_cv_.wait(lock);
+      if (ready_.empty() && stop_) return;
+      OpBlock* op = ready_.top();
+      ready_.pop();
+      lock.unlock();
+      execute(op);
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // workers sleep here
+  std::condition_variable state_cv_;  // waiting threads sleep here
+  std::priority_queue<OpBlock*, std::vector<OpBlock*>, ReadyOrder> ready_;
+  std::vector<std::exception_ptr> unreported_;
+  std::vector<std::thread> workers_;
+  uint64_t next_seq_ = 0;
+  int64_t pending_ = 0;
+  int waiting_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_threaded_engine(int num_workers) {
+  return std::make_unique<ThreadedEngine>(num_workers);
+}
+
+}  // namespace mxn

@@ -1,0 +1,107 @@
+// The operator registry (DESIGN §4). Each operator family file in core/ops/ registers its
+// operators with MXN_REGISTER_OP; the registry publishes them all as JSON for the code
+// generators of every front end.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/op/params.h"
+#include "core/tensor/ndarray.h"
+
+namespace mxn {
+
+struct OpContext {
+  Device dev;
+  uint64_t seed = 0;     // counter-based randomness: key ...
+  uint64_t counter = 0;  // ... and first counter reserved for this call
+};
+
+using InferShapeFn =
+    std::function<void(const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out)>;
+using InferTypeFn =
+    std::function<void(const OpParams&, const std::vector<DType>& in, std::vector<DType>* out)>;
+using ComputeFn = std::function<void(const OpContext&, const OpParams&,
+                                     const std::vector<TBlob>& in, const std::vector<TBlob>& out)>;
+
+struct OpInput {
+  std::string name;
+  std::string doc;
+};
+
+struct OpDef {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string doc;
+  std::vector<OpInput> inputs;
+  // Non-empty: the single declared input repeats; this int parameter holds the count
+  // (MXNet's num_args). When not given it is set from the number of inputs.
+  std::string variadic_count;
+  std::vector<ParamSpec> params;
+  std::vector<std::string> outputs = {"output"};
+  InferShapeFn infer_shape;
+  InferTypeFn infer_type;  // default: every input has one dtype, outputs take it
+  ComputeFn compute_cpu;
+  bool uses_random = false;
+  // Operators without inputs place their output by this parameter (MXNet's ctx).
+  bool has_ctx_param = false;
+
+  // Builder used by MXN_REGISTER_OP.
+  OpDef& describe(std::string text);
+  OpDef& alias(std::string name);
+  OpDef& input(std::string name, std::string doc = "");
+  OpDef& variadic(std::string count_param);
+  OpDef& output_names(std::vector<std::string> names);
+  OpDef& param(std::string name, ParamType type, ParamValue default_value, std::string doc);
+  OpDef& required(std::string name, ParamType type, std::string doc);
+  OpDef& nullable(std::string name, ParamType type, std::string doc);  // default None
+  OpDef& choice(std::string name, std::vector<std::string> choices, std::string default_value,
+                std::string doc);
+  OpDef& ctx_param();  // adds ctx (device) and marks outputs placed by it
+  OpDef& shape_fn(InferShapeFn fn);
+  OpDef& type_fn(InferTypeFn fn);
+  OpDef& cpu(ComputeFn fn);
+  OpDef& random();
+
+  const ParamSpec* find_param(const std::string& name) const;
+  int num_inputs(const OpParams& params) const;
+};
+
+class OpRegistry {
+ public:
+  static OpRegistry& get();
+  OpDef& add(const std::string& name);
+  const OpDef* find(const std::string& name) const;  // by name or alias; nullptr if none
+  const std::vector<const OpDef*>& list() const { return ops_; }
+  // The whole registry as JSON (built once, valid for the life of the process).
+  const std::string& schema_json();
+
+ private:
+  OpRegistry() = default;
+  struct Impl;
+  std::vector<const OpDef*> ops_;
+  Impl* impl_ = nullptr;
+};
+
+std::string op_schema_to_json(std::vector<const OpDef*> ops);  // sorted by name
+
+// Infers, allocates (unless `outputs` is given) and pushes one operator invocation.
+std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
+                               const OpParams& params, const std::vector<NDArray>* outputs);
+
+// Counter-based randomness (Philox4x32-10): the global seed and the next free counter.
+void random_seed(uint64_t seed);
+// Reserves `count` counters for one call, in program order; returns the seed and first counter.
+void random_reserve(uint64_t count, uint64_t* seed, uint64_t* counter);
+
+}  // namespace mxn
+
+#define MXN_OP_CONCAT_(a, b) a##b
+#define MXN_OP_CONCAT(a, b) MXN_OP_CONCAT_(a, b)
+// At namespace scope in core/ops/*.cc:
+//   MXN_REGISTER_OP(name).describe(...).input(...)...;
+//   MXN_OP_REGISTRATION = some_family_helper("name", ...).alias(...);
+#define MXN_OP_REGISTRATION \
+  static ::mxn::OpDef& MXN_OP_CONCAT(mxn_op_registration_, __COUNTER__) [[maybe_unused]]
+#define MXN_REGISTER_OP(name) MXN_OP_REGISTRATION = ::mxn::OpRegistry::get().add(#name)
