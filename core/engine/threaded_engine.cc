@@ -217,7 +217,11 @@ class ThreadedEngine final : public Engine {
         err = std::current_exception();
       }
     }
-    complete(op, err);
+    // Release the closure before the operation counts as completed: it owns resources (the
+    // storage of arrays), and a wait that returns must find them released. Outside the lock:
+    // destroying it may delete variables (delete_var defers those this operation still holds).
+    op->fn = nullptr;
+    complete(op, std::move(err));
   }
 
   void complete(OpBlock* op, std::exception_ptr err) {
@@ -245,10 +249,14 @@ class ThreadedEngine final : public Engine {
       for (OpBlock* r : ready) ready_.push(r);
       if (--pending_ == 0) notify_waiters = true;
       if (!ready.empty() && waiting_ > 0) notify_waiters = true;  // they may help
+      // The closure is gone already (execute), so this is cheap. Dropping the engine's
+      // references to the failure under the lock keeps them ordered with the waiter that
+      // rethrows it.
+      err = nullptr;
+      delete op;
     }
     if (notify_waiters) state_cv_.notify_all();
     for (size_t i = 0; i < ready.size(); ++i) wake_one();
-    delete op;  // outside the lock: the closure may free storage that deletes variables
   }
 
   void wake_one() {

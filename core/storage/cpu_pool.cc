@@ -74,17 +74,23 @@ void* CpuPool::alloc(size_t bytes, size_t* block_bytes) {
                         " bytes (MXNEXT_CPU_MEMORY_LIMIT)"));
       }
     }
+    // Reserve the block under the lock, so that concurrent allocations cannot all pass the
+    // limit check before any of them is counted; rolled back if the OS refuses (the peak is
+    // only raised once the block exists).
+    st.live_bytes += static_cast<int64_t>(cls);
   }
   void* p = std::aligned_alloc(kCpuAlignment, cls);
   if (p == nullptr) {
     release_cached();
     p = std::aligned_alloc(kCpuAlignment, cls);
   }
-  MXN_CHECK(p != nullptr, ErrorCode::kOutOfMemory, "out of memory on cpu(0): requested ", bytes,
-            " bytes and the operating system refused");
   std::lock_guard<std::mutex> lock(impl_->mu);
   MemoryStats& st = impl_->stats;
-  st.live_bytes += static_cast<int64_t>(cls);
+  if (p == nullptr) {
+    st.live_bytes -= static_cast<int64_t>(cls);
+    throw_error(ErrorCode::kOutOfMemory, cat("out of memory on cpu(0): requested ", bytes,
+                                             " bytes and the operating system refused"));
+  }
   if (st.live_bytes > st.peak_bytes) st.peak_bytes = st.live_bytes;
   ++st.alloc_count;
   *block_bytes = cls;
