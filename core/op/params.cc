@@ -201,7 +201,7 @@ ParamValue parse_param_string(const OpDef& op, const ParamSpec& spec, const std:
         if (!item.empty()) {
           int64_t v;
           if (item == "None") {
-            v = -1;  // MXNet tuples of optional ints (slice begin/end) spell None so
+            v = kNoneIndex;
           } else if (!parse_int(item, &v)) {
             ok = false;
             break;

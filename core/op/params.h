@@ -12,6 +12,11 @@ namespace mxn {
 
 struct OpDef;
 
+// MXNet spells missing entries of tuple parameters as None ("(None, 2)", slice begin/end). A
+// shape value cannot hold None, so such an entry travels as this value, from every front end
+// and from the symbol JSON reader.
+constexpr int64_t kNoneIndex = INT64_MIN;
+
 // Declared types; values match the MXN_VALUE_* tags of the C ABI.
 enum class ParamType : int32_t {
   kNone = 0,  // only as a value: "not given" / Python None

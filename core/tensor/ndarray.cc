@@ -23,8 +23,8 @@ std::shared_ptr<Chunk> Chunk::wrap(void* data, size_t bytes, Device dev,
   chunk->data = data;
   chunk->bytes = bytes;
   chunk->dev = dev;
-  chunk->release = std::move(release);
   chunk->var = Engine::get().new_var();
+  chunk->release = std::move(release);  // last: a failure above must not run it
   return chunk;
 }
 
