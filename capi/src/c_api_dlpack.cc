@@ -1,5 +1,6 @@
 // DLPack export and import (versioned 1.x and the pre-1.0 struct).
 #include <cstring>
+#include <memory>
 
 #include "capi/src/handles.h"
 
@@ -166,10 +167,12 @@ int mxn_ndarray_from_dlpack(DLManagedTensorVersioned* tensor, mxn_ndarray** out)
   auto release = [tensor] {
     if (tensor->deleter) tensor->deleter(tensor);
   };
-  NDArray a = import_tensor(tensor->dl_tensor, read_only, release, &copied);
-  mxn_ndarray* h = capi::new_handle(std::move(a));
+  // The handle exists before the import, so nothing can fail once the storage is shared
+  // (a failure after that would run the deleter of a tensor the caller still owns).
+  std::unique_ptr<mxn_ndarray> h(capi::new_handle(NDArray()));
+  h->array = import_tensor(tensor->dl_tensor, read_only, release, &copied);
   if (copied) release();  // the copy needs nothing from the producer any more
-  *out = h;
+  *out = h.release();
   MXN_API_END();
 }
 
@@ -181,10 +184,10 @@ int mxn_ndarray_from_dlpack_legacy(DLManagedTensor* tensor, mxn_ndarray** out) {
   auto release = [tensor] {
     if (tensor->deleter) tensor->deleter(tensor);
   };
-  NDArray a = import_tensor(tensor->dl_tensor, false, release, &copied);
-  mxn_ndarray* h = capi::new_handle(std::move(a));
+  std::unique_ptr<mxn_ndarray> h(capi::new_handle(NDArray()));
+  h->array = import_tensor(tensor->dl_tensor, false, release, &copied);
   if (copied) release();
-  *out = h;
+  *out = h.release();
   MXN_API_END();
 }
 

@@ -1,4 +1,5 @@
 // Operator handles and invocation with typed values.
+#include <memory>
 #include <mutex>
 
 #include "capi/src/handles.h"
@@ -90,6 +91,21 @@ OpParams gather_params(const OpDef& op, int32_t num_params, const char* const* k
   return OpParams::parse(op, num_params, keys, vals);
 }
 
+// Runs f, naming the operator in any error it throws (unless a deeper layer already did), so
+// that argument errors found here carry op_name like those found in the core.
+template <typename F>
+auto naming_op(const OpDef& def, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (Error& e) {
+    if (e.op_name().empty()) {
+      e.with_op(def.name);
+      if (e.message().rfind(def.name + ":", 0) != 0) e.prefix(def.name);
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -145,15 +161,22 @@ int mxn_op_invoke(const mxn_op* op, int32_t num_inputs, mxn_ndarray* const* inpu
                   int32_t max_outputs, mxn_ndarray** outputs, int32_t* num_outputs) {
   MXN_API_BEGIN();
   const OpDef& def = capi::op_of(op, "op");
-  check_out(outputs, "outputs");
-  check_out(num_outputs, "num_outputs");
-  std::vector<NDArray> in = gather_inputs(num_inputs, inputs);
-  OpParams params = gather_params(def, num_params, keys, values);
-  MXN_CHECK(max_outputs >= static_cast<int32_t>(def.outputs.size()), ErrorCode::kInvalidArg,
-            def.name, " has ", def.outputs.size(), " outputs but max_outputs is ", max_outputs);
-  std::vector<NDArray> out = invoke_op(def, in, params, nullptr);
-  for (size_t i = 0; i < out.size(); ++i) outputs[i] = capi::new_handle(std::move(out[i]));
-  *num_outputs = static_cast<int32_t>(out.size());
+  naming_op(def, [&] {
+    check_out(outputs, "outputs");
+    check_out(num_outputs, "num_outputs");
+    std::vector<NDArray> in = gather_inputs(num_inputs, inputs);
+    OpParams params = gather_params(def, num_params, keys, values);
+    MXN_CHECK(max_outputs >= static_cast<int32_t>(def.outputs.size()), ErrorCode::kInvalidArg,
+              def.name, " has ", def.outputs.size(), " outputs but max_outputs is ",
+              max_outputs);
+    std::vector<NDArray> out = invoke_op(def, in, params, nullptr);
+    // All handles first, so that a failure leaves *outputs untouched and leaks nothing.
+    std::vector<std::unique_ptr<mxn_ndarray>> handles;
+    handles.reserve(out.size());
+    for (NDArray& a : out) handles.emplace_back(capi::new_handle(std::move(a)));
+    for (size_t i = 0; i < handles.size(); ++i) outputs[i] = handles[i].release();
+    *num_outputs = static_cast<int32_t>(handles.size());
+  });
   MXN_API_END();
 }
 
@@ -162,15 +185,20 @@ int mxn_op_invoke_into(const mxn_op* op, int32_t num_inputs, mxn_ndarray* const*
                        int32_t num_outputs, mxn_ndarray* const* outputs) {
   MXN_API_BEGIN();
   const OpDef& def = capi::op_of(op, "op");
-  std::vector<NDArray> in = gather_inputs(num_inputs, inputs);
-  MXN_CHECK(num_outputs >= 0, ErrorCode::kInvalidArg, "num_outputs is negative");
-  MXN_CHECK(num_outputs == 0 || outputs != nullptr, ErrorCode::kInvalidArg, "outputs is NULL");
-  std::vector<NDArray> out;
-  for (int32_t i = 0; i < num_outputs; ++i) {
-    out.push_back(capi::ndarray_of(outputs[i], "output"));
-  }
-  OpParams params = gather_params(def, num_params, keys, values);
-  invoke_op(def, in, params, &out);
+  naming_op(def, [&] {
+    std::vector<NDArray> in = gather_inputs(num_inputs, inputs);
+    MXN_CHECK(num_outputs >= 0, ErrorCode::kInvalidArg, "num_outputs is negative");
+    MXN_CHECK(num_outputs == 0 || outputs != nullptr, ErrorCode::kInvalidArg, "outputs is NULL");
+    std::vector<NDArray> out;
+    for (int32_t i = 0; i < num_outputs; ++i) {
+      const mxn_ndarray* h = outputs[i];
+      MXN_CHECK(h != nullptr && h->magic == kNDArrayMagic, ErrorCode::kInvalidArg, "out array ",
+                i, h ? " is not an array handle" : " is NULL");
+      out.push_back(h->array);
+    }
+    OpParams params = gather_params(def, num_params, keys, values);
+    invoke_op(def, in, params, &out);
+  });
   MXN_API_END();
 }
 

@@ -27,16 +27,16 @@
  *     printf("%g\n", out[0]);                         // 2
  *
  *     const char* keys[1] = {"scalar"};               // parameters are typed values
- *     mxn_value vals[1] = {{MXN_VALUE_FLOAT}};
- *     vals[0].u.f = 0.5;
- *     const mxn_op* bad = NULL;
- *     mxn_op_find("_plus_scalar", &bad);
- *     mxn_ndarray* none = NULL;
- *     if (mxn_op_invoke(bad, 2, inputs, 1, keys, vals, 1, &none, &n_out) != MXN_OK) {
- *       mxn_error_info err = {sizeof(mxn_error_info)};
+ *     mxn_value vals[1] = {{.type = MXN_VALUE_FLOAT, .u.f = 0.5}};
+ *     const mxn_op* plus = NULL;
+ *     if (mxn_op_find("_plus_scalar", &plus) != MXN_OK) goto fail;
+ *     mxn_ndarray* none = NULL;                       // 2 inputs where 1 is expected:
+ *     if (mxn_op_invoke(plus, 2, inputs, 1, keys, vals, 1, &none, &n_out) != MXN_OK) {
+ *       mxn_error_info err = {.struct_size = sizeof(mxn_error_info)};
  *       mxn_last_error(&err);                        // code, kind, message, op, arg, axis
  *       printf("%s: %s\n", err.kind, err.message);    // InvalidArgument: _plus_scalar: ...
  *     }
+ *     mxn_ndarray_free(none);                         // NULL: nothing was written
  *     mxn_ndarray_free(c); mxn_ndarray_free(b); mxn_ndarray_free(a);
  *     return 0;
  *   fail:

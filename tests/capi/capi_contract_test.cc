@@ -1,0 +1,1703 @@
+// The C ABI contract (DESIGN §3, EXAMPLES "Reliability" 8-9): every exported function is called
+// with NULL and wrong-type handles, NULL out-pointers and bad values, and must return the right
+// code, leave a structured thread-local error, leave its out-parameters untouched and leave the
+// library working. Positive paths pin what the header promises.
+//
+// This file sees the library only through <mxnext/c_api.h> (no core/ includes).
+// EveryExportedFunctionIsCovered fails when c_api.h gains an MXN_API function that is not
+// called here.
+#include <mxnext/c_api.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// Sentinels: out-parameters are pre-filled with these and must still hold them after a failure.
+
+constexpr int32_t kI32 = -12345;
+constexpr int64_t kI64 = -1234567890123;
+constexpr uint32_t kU32 = 0xfeedbeefu;
+mxn_ndarray* const kArrSentinel = reinterpret_cast<mxn_ndarray*>(uintptr_t{0x5e5e5e50});
+const mxn_op* const kOpSentinel = reinterpret_cast<const mxn_op*>(uintptr_t{0x0b0b0b00});
+const char* const kStrSentinel = "sentinel";
+const int64_t* const kDimsSentinel = reinterpret_cast<const int64_t*>(uintptr_t{0xd1d1d1d0});
+void* const kPtrSentinel = reinterpret_cast<void*>(uintptr_t{0xdada0000});
+
+// ------------------------------------------------------------------------------------------
+// RAII and small helpers
+
+struct ArrayDeleter {
+  void operator()(mxn_ndarray* a) const { mxn_ndarray_free(a); }
+};
+using Array = std::unique_ptr<mxn_ndarray, ArrayDeleter>;
+
+const char* expected_kind(int code) {
+  switch (code) {
+    case MXN_ERR_INVALID_ARG: return "InvalidArgument";
+    case MXN_ERR_SHAPE: return "ShapeError";
+    case MXN_ERR_DTYPE: return "DTypeError";
+    case MXN_ERR_OOM: return "OutOfMemory";
+    case MXN_ERR_IO: return "IOError";
+    case MXN_ERR_FORMAT: return "FormatError";
+    case MXN_ERR_DEVICE: return "DeviceError";
+    case MXN_ERR_NOT_IMPLEMENTED: return "NotImplemented";
+    case MXN_ERR_PEER_LOST: return "PeerLost";
+    case MXN_ERR_TIMEOUT: return "Timeout";
+    case MXN_ERR_INTERRUPTED: return "Interrupted";
+    case MXN_ERR_INTERNAL: return "InternalError";
+    default: return "?";
+  }
+}
+
+// What a failed call must have left in the thread-local error.
+struct Err {
+  int code;
+  std::string op;  // expected op_name ("" for calls that are not about an operator)
+  bool check_arg = false;
+  int32_t arg_index = MXN_NO_FIELD;
+  bool check_axis = false;
+  int32_t axis = MXN_NO_FIELD;
+  std::vector<std::string> mentions;
+
+  explicit Err(int c) : code(c) {}
+  Err& op_name(const char* name) {
+    op = name;
+    return *this;
+  }
+  Err& arg(int32_t i) {
+    check_arg = true;
+    arg_index = i;
+    return *this;
+  }
+  Err& on_axis(int32_t a) {
+    check_axis = true;
+    axis = a;
+    return *this;
+  }
+  Err& says(std::initializer_list<const char*> parts) {
+    for (const char* p : parts) mentions.emplace_back(p);
+    return *this;
+  }
+};
+
+void check_error(int rc, const Err& want) {
+  EXPECT_EQ(rc, want.code);
+  const char* msg = mxn_last_error_message();
+  ASSERT_NE(msg, nullptr);
+  EXPECT_GT(std::strlen(msg), 0u) << "empty error message";
+  mxn_error_info info;
+  std::memset(&info, 0, sizeof(info));
+  info.struct_size = sizeof(info);
+  ASSERT_EQ(mxn_last_error(&info), MXN_OK);
+  EXPECT_EQ(info.code, want.code) << msg;
+  ASSERT_NE(info.kind, nullptr);
+  EXPECT_STREQ(info.kind, expected_kind(want.code)) << msg;
+  ASSERT_NE(info.message, nullptr);
+  EXPECT_STREQ(info.message, msg);
+  ASSERT_NE(info.op_name, nullptr);
+  EXPECT_EQ(std::string(info.op_name), want.op) << msg;
+  if (want.check_arg) {
+    EXPECT_EQ(info.arg_index, want.arg_index) << msg;
+  }
+  if (want.check_axis) {
+    EXPECT_EQ(info.axis, want.axis) << msg;
+  }
+  for (const auto& m : want.mentions) {
+    EXPECT_NE(std::string(msg).find(m), std::string::npos)
+        << "message does not mention '" << m << "': " << msg;
+  }
+}
+
+#define EXPECT_MXN_ERR(call, err)    \
+  do {                               \
+    SCOPED_TRACE(#call);             \
+    check_error((call), (err));      \
+  } while (0)
+
+#define ASSERT_MXN_OK(call) ASSERT_EQ((call), MXN_OK) << #call << ": " << mxn_last_error_message()
+#define EXPECT_MXN_OK(call) EXPECT_EQ((call), MXN_OK) << #call << ": " << mxn_last_error_message()
+
+size_t dtype_size(int32_t dtype) {
+  switch (dtype) {
+    case MXN_DTYPE_FLOAT32: return 4;
+    case MXN_DTYPE_FLOAT64: return 8;
+    case MXN_DTYPE_FLOAT16: return 2;
+    case MXN_DTYPE_UINT8: return 1;
+    case MXN_DTYPE_INT32: return 4;
+    case MXN_DTYPE_INT8: return 1;
+    case MXN_DTYPE_INT64: return 8;
+    case MXN_DTYPE_BOOL: return 1;
+  }
+  return 0;
+}
+
+int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Array make(const std::vector<int64_t>& shape, int32_t dtype, const void* data, size_t nbytes) {
+  mxn_ndarray* out = nullptr;
+  int rc = mxn_ndarray_from_data(shape.data(), static_cast<int32_t>(shape.size()), dtype,
+                                 MXN_DEVICE_CPU, 0, data, nbytes, &out);
+  EXPECT_EQ(rc, MXN_OK) << mxn_last_error_message();
+  return Array(out);
+}
+
+Array make_f32(const std::vector<int64_t>& shape, const std::vector<float>& values) {
+  EXPECT_EQ(static_cast<int64_t>(values.size()), numel(shape));
+  return make(shape, MXN_DTYPE_FLOAT32, values.data(), values.size() * sizeof(float));
+}
+
+Array make_i32(const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+  return make(shape, MXN_DTYPE_INT32, values.data(), values.size() * sizeof(int32_t));
+}
+
+Array iota_f32(const std::vector<int64_t>& shape) {
+  std::vector<float> v(static_cast<size_t>(numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  return make_f32(shape, v);
+}
+
+std::vector<int64_t> shape_of(const mxn_ndarray* a) {
+  int32_t ndim = -1;
+  const int64_t* dims = nullptr;
+  EXPECT_MXN_OK(mxn_ndarray_shape(a, &ndim, &dims));
+  if (ndim < 0) return {};
+  return std::vector<int64_t>(dims, dims + ndim);
+}
+
+template <typename T>
+std::vector<T> read(const mxn_ndarray* a) {
+  int64_t n = -1;
+  EXPECT_MXN_OK(mxn_ndarray_size(a, &n));
+  std::vector<T> out(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  EXPECT_MXN_OK(mxn_ndarray_copy_to_host(a, out.data(), out.size() * sizeof(T)));
+  return out;
+}
+std::vector<float> read_f32(const mxn_ndarray* a) { return read<float>(a); }
+
+const mxn_op* find_op(const char* name) {
+  const mxn_op* op = nullptr;
+  EXPECT_MXN_OK(mxn_op_find(name, &op));
+  return op;
+}
+
+mxn_value v_int(int64_t i) {
+  mxn_value v{};
+  v.type = MXN_VALUE_INT;
+  v.u.i = i;
+  return v;
+}
+mxn_value v_float(double f) {
+  mxn_value v{};
+  v.type = MXN_VALUE_FLOAT;
+  v.u.f = f;
+  return v;
+}
+mxn_value v_bool(bool b) {
+  mxn_value v{};
+  v.type = MXN_VALUE_BOOL;
+  v.u.i = b ? 1 : 0;
+  return v;
+}
+mxn_value v_str(const char* s) {
+  mxn_value v{};
+  v.type = MXN_VALUE_STRING;
+  v.u.s = s;
+  return v;
+}
+mxn_value v_shape(const int64_t* dims, int32_t len) {
+  mxn_value v{};
+  v.type = MXN_VALUE_SHAPE;
+  v.len = len;
+  v.u.dims = dims;
+  return v;
+}
+mxn_value v_dtype(int64_t code) {
+  mxn_value v{};
+  v.type = MXN_VALUE_DTYPE;
+  v.u.i = code;
+  return v;
+}
+mxn_value v_device(int64_t type, int32_t id) {
+  mxn_value v{};
+  v.type = MXN_VALUE_DEVICE;
+  v.u.i = type;
+  v.len = id;
+  return v;
+}
+mxn_value v_none() {
+  mxn_value v{};
+  v.type = MXN_VALUE_NONE;
+  return v;
+}
+
+// Invokes an operator expected to succeed with one output.
+Array invoke1(const char* name, std::vector<mxn_ndarray*> in, std::vector<const char*> keys = {},
+              std::vector<mxn_value> vals = {}) {
+  const mxn_op* op = find_op(name);
+  mxn_ndarray* out = nullptr;
+  int32_t n = 0;
+  EXPECT_MXN_OK(mxn_op_invoke(op, static_cast<int32_t>(in.size()), in.data(),
+                              static_cast<int32_t>(keys.size()), keys.data(), vals.data(), 1,
+                              &out, &n));
+  EXPECT_EQ(n, out ? 1 : 0);
+  return Array(out);
+}
+
+// A small computation whose result is checked: run after every test (fixture TearDown), so
+// each error path is followed by proof that the library still works.
+void expect_library_works() {
+  Array a = make_f32({2, 3}, {0, 1, 2, 3, 4, 5});
+  Array b = make_f32({3}, {10, 20, 30});
+  ASSERT_TRUE(a && b);
+  Array c = invoke1("broadcast_add", {a.get(), b.get()});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(read_f32(c.get()), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+  EXPECT_MXN_OK(mxn_wait_all());
+}
+
+class Capi : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    SCOPED_TRACE("library keeps working after the test");
+    expect_library_works();
+  }
+};
+
+// A handle of the wrong type: every handle starts with a magic tag, so these must be refused.
+mxn_ndarray* op_as_array() {
+  return const_cast<mxn_ndarray*>(reinterpret_cast<const mxn_ndarray*>(find_op("broadcast_add")));
+}
+const mxn_op* array_as_op(mxn_ndarray* a) { return reinterpret_cast<const mxn_op*>(a); }
+
+std::string read_text(const char* path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// ==========================================================================================
+// Coverage of the header by this file
+
+TEST(CapiCoverage, EveryExportedFunctionIsCovered) {
+  const std::string header = read_text(MXN_CAPI_HEADER);
+  const std::string self = read_text(MXN_TEST_SOURCE);
+  ASSERT_FALSE(header.empty()) << MXN_CAPI_HEADER;
+  ASSERT_FALSE(self.empty()) << MXN_TEST_SOURCE;
+  const std::regex decl(R"(MXN_API\s+[A-Za-z_][\w\s\*]*?\b(mxn_\w+)\s*\()");
+  std::set<std::string> names;
+  for (auto it = std::sregex_iterator(header.begin(), header.end(), decl);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1].str());
+  }
+  // A sanity floor so that a broken pattern cannot pass by finding nothing (39 in ABI 1.0).
+  EXPECT_GE(names.size(), 39u);
+  for (const auto& name : names) {
+    // Called, not just named: the name followed by an opening parenthesis.
+    const std::regex call("\\b" + name + "\\s*\\(");
+    EXPECT_TRUE(std::regex_search(self, call))
+        << name << " is exported by c_api.h but never called in " << MXN_TEST_SOURCE
+        << ": add its contract test";
+  }
+}
+
+// ==========================================================================================
+// Errors
+
+TEST_F(Capi, LastErrorRejectsNullAndShortStruct) {
+  EXPECT_MXN_ERR(mxn_last_error(nullptr), Err(MXN_ERR_INVALID_ARG).says({"struct_size"}));
+
+  mxn_error_info info;
+  info.struct_size = 4;  // too small: nothing else may be written
+  info.code = kI32;
+  info.arg_index = kI32;
+  info.axis = kI32;
+  info.kind = kStrSentinel;
+  info.message = kStrSentinel;
+  info.op_name = kStrSentinel;
+  EXPECT_MXN_ERR(mxn_last_error(&info), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(info.struct_size, 4u);
+  EXPECT_EQ(info.code, kI32);
+  EXPECT_EQ(info.arg_index, kI32);
+  EXPECT_EQ(info.axis, kI32);
+  EXPECT_EQ(info.kind, kStrSentinel);
+  EXPECT_EQ(info.message, kStrSentinel);
+  EXPECT_EQ(info.op_name, kStrSentinel);
+
+  // A caller built against a later minor version passes a bigger struct: accepted.
+  struct {
+    mxn_error_info info;
+    char more[32];
+  } big;
+  std::memset(&big, 0, sizeof(big));
+  big.info.struct_size = sizeof(big);
+  EXPECT_MXN_OK(mxn_last_error(&big.info));
+  EXPECT_EQ(big.info.code, MXN_ERR_INVALID_ARG);
+}
+
+TEST_F(Capi, ClearErrorForgetsTheLastFailure) {
+  int32_t n = kI32;
+  EXPECT_MXN_ERR(mxn_device_count(99, &n), Err(MXN_ERR_INVALID_ARG).says({"99"}));
+  mxn_clear_error();
+  const char* msg = mxn_last_error_message();
+  ASSERT_NE(msg, nullptr);
+  EXPECT_STREQ(msg, "");
+  mxn_error_info info;
+  std::memset(&info, 0xab, sizeof(info));
+  info.struct_size = sizeof(info);
+  ASSERT_MXN_OK(mxn_last_error(&info));
+  EXPECT_EQ(info.code, MXN_OK);
+  EXPECT_STREQ(info.kind, "Ok");
+  EXPECT_STREQ(info.message, "");
+  EXPECT_STREQ(info.op_name, "");
+  EXPECT_EQ(info.arg_index, MXN_NO_FIELD);
+  EXPECT_EQ(info.axis, MXN_NO_FIELD);
+}
+
+TEST_F(Capi, ErrorsAreThreadLocalAndSurviveSuccessfulCalls) {
+  int32_t n = kI32;
+  EXPECT_MXN_ERR(mxn_device_count(77, &n), Err(MXN_ERR_INVALID_ARG).says({"77"}));
+  mxn_error_info mine;
+  std::memset(&mine, 0, sizeof(mine));
+  mine.struct_size = sizeof(mine);
+  ASSERT_MXN_OK(mxn_last_error(&mine));
+  const std::string before = mine.message;
+
+  std::string other_initial = "unset", other_after = "unset";
+  std::thread t([&] {
+    other_initial = mxn_last_error_message();  // a fresh thread has no error
+    int32_t m = 0;
+    mxn_device_count(55, &m);
+    other_after = mxn_last_error_message();
+  });
+  t.join();
+  EXPECT_EQ(other_initial, "");
+  EXPECT_NE(other_after.find("55"), std::string::npos) << other_after;
+
+  // Successful calls on this thread do not disturb the borrowed strings.
+  EXPECT_MXN_OK(mxn_device_count(MXN_DEVICE_CPU, &n));
+  Array a = iota_f32({4});
+  EXPECT_EQ(std::string(mine.message), before);
+  EXPECT_EQ(std::string(mxn_last_error_message()), before);
+}
+
+// ==========================================================================================
+// Library
+
+TEST_F(Capi, AbiVersionAndVersionString) {
+  EXPECT_EQ(mxn_abi_version(), static_cast<uint32_t>(MXN_ABI_VERSION));
+  EXPECT_EQ(mxn_abi_version(), 10000u);
+  const char* v = mxn_version_string();
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(std::regex_match(v, std::regex(R"(\d+\.\d+\.\d+)"))) << v;
+  EXPECT_EQ(v, mxn_version_string()) << "a static string";
+}
+
+TEST_F(Capi, DeviceCount) {
+  int32_t n = kI32;
+  ASSERT_MXN_OK(mxn_device_count(MXN_DEVICE_CPU, &n));
+  EXPECT_EQ(n, 1);
+  n = kI32;
+  ASSERT_MXN_OK(mxn_device_count(MXN_DEVICE_GPU, &n));
+  EXPECT_EQ(n, 0) << "no CUDA in this build";
+  n = kI32;
+  ASSERT_MXN_OK(mxn_device_count(MXN_DEVICE_CPU_PINNED, &n));
+  EXPECT_EQ(n, 1);
+
+  for (int32_t bad : {0, 4, 99, -1}) {
+    n = kI32;
+    EXPECT_MXN_ERR(mxn_device_count(bad, &n), Err(MXN_ERR_INVALID_ARG).says({"device type"}));
+    EXPECT_EQ(n, kI32);
+  }
+  EXPECT_MXN_ERR(mxn_device_count(MXN_DEVICE_CPU, nullptr), Err(MXN_ERR_INVALID_ARG));
+}
+
+// ==========================================================================================
+// NDArray creation
+
+TEST_F(Capi, CreateRejectsBadArguments) {
+  const int64_t dims[2] = {2, 3};
+  mxn_ndarray* out = kArrSentinel;
+
+  EXPECT_MXN_ERR(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).says({"out"}));
+
+  for (int32_t dt : {99, -1, 8}) {
+    EXPECT_MXN_ERR(mxn_ndarray_create(dims, 2, dt, MXN_DEVICE_CPU, 0, &out),
+                   Err(MXN_ERR_DTYPE).says({"dtype"}));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_create(dims, -1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"ndim", "-1"}));
+  EXPECT_EQ(out, kArrSentinel);
+  const int64_t many[17] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  EXPECT_MXN_ERR(mxn_ndarray_create(many, 17, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"17"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_create(nullptr, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_INVALID_ARG).says({"dims"}));
+  EXPECT_EQ(out, kArrSentinel);
+  const int64_t neg[2] = {2, -3};
+  EXPECT_MXN_ERR(mxn_ndarray_create(neg, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"-3"}));
+  EXPECT_EQ(out, kArrSentinel);
+  const int64_t overflow[2] = {int64_t{1} << 62, int64_t{1} << 62};
+  EXPECT_MXN_ERR(mxn_ndarray_create(overflow, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_SHAPE));
+  EXPECT_EQ(out, kArrSentinel);
+  // Countable, but more bytes than any machine has: an OOM code, not a crash.
+  const int64_t huge[1] = {int64_t{1} << 58};
+  EXPECT_MXN_ERR(mxn_ndarray_create(huge, 1, MXN_DTYPE_FLOAT64, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_OOM).says({"2305843009213693952", "cpu"}));
+  EXPECT_EQ(out, kArrSentinel);
+
+  for (int32_t dev : {0, 4, 99, -2}) {
+    EXPECT_MXN_ERR(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT32, dev, 0, &out),
+                   Err(MXN_ERR_INVALID_ARG).says({"device type"}));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, -1, &out),
+                 Err(MXN_ERR_INVALID_ARG).says({"device id"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_GPU, 0, &out),
+                 Err(MXN_ERR_DEVICE).says({"gpu(0)", "not built with CUDA"}));
+  EXPECT_EQ(out, kArrSentinel);
+}
+
+TEST_F(Capi, FromDataRejectsBadArguments) {
+  const int64_t dims[2] = {2, 3};
+  const float data[6] = {1, 2, 3, 4, 5, 6};
+  mxn_ndarray* out = kArrSentinel;
+
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, data,
+                                       sizeof(data), nullptr),
+                 Err(MXN_ERR_INVALID_ARG).says({"out"}));
+  for (size_t nbytes : {size_t{0}, sizeof(data) - 1, sizeof(data) + 4, sizeof(data) * 2}) {
+    EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, data,
+                                         nbytes, &out),
+                   Err(MXN_ERR_INVALID_ARG).says({"24 bytes", std::to_string(nbytes).c_str()}));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, nullptr,
+                                       sizeof(data), &out),
+                 Err(MXN_ERR_INVALID_ARG).says({"NULL"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, 99, MXN_DEVICE_CPU, 0, data, sizeof(data), &out),
+                 Err(MXN_ERR_DTYPE).says({"99"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 99, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, data,
+                                       sizeof(data), &out),
+                 Err(MXN_ERR_SHAPE));
+  EXPECT_EQ(out, kArrSentinel);
+  const int64_t neg[2] = {-2, 3};
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(neg, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, data,
+                                       sizeof(data), &out),
+                 Err(MXN_ERR_SHAPE));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, MXN_DTYPE_FLOAT32, 42, 0, data, sizeof(data),
+                                       &out),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_GPU, 1, data,
+                                       sizeof(data), &out),
+                 Err(MXN_ERR_DEVICE).says({"gpu(1)", "CUDA"}));
+  EXPECT_EQ(out, kArrSentinel);
+
+  // NULL data is fine for an empty array.
+  const int64_t empty[2] = {0, 3};
+  ASSERT_MXN_OK(mxn_ndarray_from_data(empty, 2, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, nullptr, 0,
+                                      &out));
+  Array hold(out);
+  EXPECT_EQ(shape_of(out), (std::vector<int64_t>{0, 3}));
+}
+
+TEST_F(Capi, FreeAcceptsNullAndIgnoresForeignHandles) {
+  mxn_ndarray_free(nullptr);
+  // A handle of another type is not freed (the op handle belongs to the library).
+  mxn_ndarray_free(op_as_array());
+  const char* name = nullptr;
+  ASSERT_MXN_OK(mxn_op_name(find_op("broadcast_add"), &name));
+  EXPECT_STREQ(name, "broadcast_add");
+  // Storage outlives a freed handle while a view uses it.
+  Array a = iota_f32({4});
+  mxn_ndarray* v = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_slice(a.get(), 1, 3, &v));
+  Array view(v);
+  a.reset();
+  EXPECT_EQ(read_f32(view.get()), (std::vector<float>{1, 2}));
+}
+
+// Round trips of every dtype through from_data / create / data / copy_to_host, including 0-d
+// and 0-size arrays, and the metadata getters.
+TEST_F(Capi, RoundTripEveryDtypeAndShape) {
+  const std::vector<std::vector<int64_t>> shapes = {{2, 3}, {}, {0}, {3, 0, 2}, {1, 1, 5}};
+  for (int32_t dt = MXN_DTYPE_FLOAT32; dt <= MXN_DTYPE_BOOL; ++dt) {
+    for (const auto& shape : shapes) {
+      SCOPED_TRACE("dtype " + std::to_string(dt) + " ndim " + std::to_string(shape.size()));
+      const int64_t n = numel(shape);
+      const size_t es = dtype_size(dt);
+      std::vector<uint8_t> bytes(static_cast<size_t>(n) * es);
+      for (size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = dt == MXN_DTYPE_BOOL ? static_cast<uint8_t>(i % 2)
+                                        : static_cast<uint8_t>(i * 37 + 11);
+      }
+      Array a = make(shape, dt, bytes.empty() ? nullptr : bytes.data(), bytes.size());
+      ASSERT_TRUE(a);
+
+      int32_t ndim = kI32, dtype = kI32, dev_type = kI32, dev_id = kI32;
+      const int64_t* dims = kDimsSentinel;
+      int64_t size = kI64;
+      ASSERT_MXN_OK(mxn_ndarray_shape(a.get(), &ndim, &dims));
+      EXPECT_EQ(ndim, static_cast<int32_t>(shape.size()));
+      EXPECT_EQ(std::vector<int64_t>(dims, dims + ndim), shape);
+      ASSERT_MXN_OK(mxn_ndarray_dtype(a.get(), &dtype));
+      EXPECT_EQ(dtype, dt);
+      ASSERT_MXN_OK(mxn_ndarray_device(a.get(), &dev_type, &dev_id));
+      EXPECT_EQ(dev_type, MXN_DEVICE_CPU);
+      EXPECT_EQ(dev_id, 0);
+      ASSERT_MXN_OK(mxn_ndarray_size(a.get(), &size));
+      EXPECT_EQ(size, n);
+
+      std::vector<uint8_t> back(bytes.size() + 1, 0xee);
+      ASSERT_MXN_OK(mxn_ndarray_copy_to_host(a.get(), back.data(), bytes.size()));
+      EXPECT_EQ(std::vector<uint8_t>(back.begin(), back.end() - 1), bytes);
+      EXPECT_EQ(back.back(), 0xee) << "wrote past nbytes";
+
+      // create + write through mxn_ndarray_data + read back
+      mxn_ndarray* c = kArrSentinel;
+      ASSERT_MXN_OK(mxn_ndarray_create(shape.data(), static_cast<int32_t>(shape.size()), dt,
+                                       MXN_DEVICE_CPU, 0, &c));
+      Array created(c);
+      ASSERT_MXN_OK(mxn_ndarray_wait_to_write(c));
+      void* p = kPtrSentinel;
+      ASSERT_MXN_OK(mxn_ndarray_data(c, &p));
+      ASSERT_NE(p, kPtrSentinel);
+      if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+      ASSERT_MXN_OK(mxn_ndarray_wait_to_read(c));
+      std::vector<uint8_t> back2(bytes.size());
+      ASSERT_MXN_OK(mxn_ndarray_copy_to_host(c, back2.data(), back2.size()));
+      EXPECT_EQ(back2, bytes);
+
+      // copy_from_host overwrites
+      std::vector<uint8_t> zeros(bytes.size(), 0);
+      ASSERT_MXN_OK(mxn_ndarray_copy_from_host(c, zeros.data(), zeros.size()));
+      ASSERT_MXN_OK(mxn_ndarray_copy_to_host(c, back2.data(), back2.size()));
+      EXPECT_EQ(back2, zeros);
+    }
+  }
+}
+
+TEST_F(Capi, PinnedDeviceIsHostMemory) {
+  const int64_t dims[1] = {3};
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU_PINNED, 0, &out));
+  Array a(out);
+  int32_t t = kI32, id = kI32;
+  ASSERT_MXN_OK(mxn_ndarray_device(a.get(), &t, &id));
+  EXPECT_TRUE(t == MXN_DEVICE_CPU || t == MXN_DEVICE_CPU_PINNED) << t;
+}
+
+// ==========================================================================================
+// Metadata getters: bad handles and NULL out-pointers
+
+TEST_F(Capi, GettersRejectBadHandlesAndNullOuts) {
+  Array a = iota_f32({2, 3});
+  mxn_ndarray* wrong = op_as_array();
+  for (mxn_ndarray* h : {static_cast<mxn_ndarray*>(nullptr), wrong}) {
+    const bool is_null = h == nullptr;
+    const char* says = is_null ? "NULL" : "not an array handle";
+    int32_t ndim = kI32;
+    const int64_t* dims = kDimsSentinel;
+    EXPECT_MXN_ERR(mxn_ndarray_shape(h, &ndim, &dims), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_EQ(ndim, kI32);
+    EXPECT_EQ(dims, kDimsSentinel);
+    int32_t dt = kI32;
+    EXPECT_MXN_ERR(mxn_ndarray_dtype(h, &dt), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_EQ(dt, kI32);
+    int32_t t = kI32, id = kI32;
+    EXPECT_MXN_ERR(mxn_ndarray_device(h, &t, &id), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_EQ(t, kI32);
+    EXPECT_EQ(id, kI32);
+    int64_t n = kI64;
+    EXPECT_MXN_ERR(mxn_ndarray_size(h, &n), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_EQ(n, kI64);
+    void* p = kPtrSentinel;
+    EXPECT_MXN_ERR(mxn_ndarray_data(h, &p), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_EQ(p, kPtrSentinel);
+    EXPECT_MXN_ERR(mxn_ndarray_wait_to_read(h), Err(MXN_ERR_INVALID_ARG).says({says}));
+    EXPECT_MXN_ERR(mxn_ndarray_wait_to_write(h), Err(MXN_ERR_INVALID_ARG).says({says}));
+  }
+
+  // NULL out-pointers, one at a time; the other out stays untouched.
+  int32_t ndim = kI32;
+  const int64_t* dims = kDimsSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_shape(a.get(), nullptr, &dims), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(dims, kDimsSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_shape(a.get(), &ndim, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(ndim, kI32);
+  EXPECT_MXN_ERR(mxn_ndarray_dtype(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  int32_t t = kI32, id = kI32;
+  EXPECT_MXN_ERR(mxn_ndarray_device(a.get(), nullptr, &id), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(id, kI32);
+  EXPECT_MXN_ERR(mxn_ndarray_device(a.get(), &t, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(t, kI32);
+  EXPECT_MXN_ERR(mxn_ndarray_size(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_data(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+}
+
+// ==========================================================================================
+// Host transfers and copies
+
+TEST_F(Capi, HostCopiesRejectBadArguments) {
+  Array a = make_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  std::vector<float> buf(8, -7.0f);
+  const std::vector<float> untouched = buf;
+
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to_host(nullptr, buf.data(), 24),
+                 Err(MXN_ERR_INVALID_ARG).says({"NULL"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to_host(op_as_array(), buf.data(), 24),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an array handle"}));
+  for (size_t nb : {size_t{0}, size_t{20}, size_t{28}, size_t{32}}) {
+    EXPECT_MXN_ERR(mxn_ndarray_copy_to_host(a.get(), buf.data(), nb),
+                   Err(MXN_ERR_INVALID_ARG).says({"24 bytes", std::to_string(nb).c_str()}));
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to_host(a.get(), nullptr, 24), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(buf, untouched);
+
+  const std::vector<float> src(8, 9.0f);
+  EXPECT_MXN_ERR(mxn_ndarray_copy_from_host(nullptr, src.data(), 24), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_from_host(op_as_array(), src.data(), 24),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_from_host(a.get(), src.data(), 20),
+                 Err(MXN_ERR_INVALID_ARG).says({"20", "24"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_from_host(a.get(), nullptr, 24), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{1, 2, 3, 4, 5, 6})) << "array modified";
+}
+
+TEST_F(Capi, CopyToConvertsDtypes) {
+  Array src = make_f32({2, 3}, {0.0f, 1.75f, -2.5f, 3.0f, 1024.0f, 0.5f});
+  const int64_t dims[2] = {2, 3};
+
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 2, MXN_DTYPE_INT32, MXN_DEVICE_CPU, 0, &out));
+  Array i32(out);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(src.get(), i32.get()));
+  EXPECT_EQ(read<int32_t>(i32.get()), (std::vector<int32_t>{0, 1, -2, 3, 1024, 0}));
+
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT16, MXN_DEVICE_CPU, 0, &out));
+  Array f16(out);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(src.get(), f16.get()));
+  // IEEE half bits of 0, 1.75, -2.5, 3, 1024, 0.5
+  EXPECT_EQ(read<uint16_t>(f16.get()),
+            (std::vector<uint16_t>{0x0000, 0x3f00, 0xc100, 0x4200, 0x6400, 0x3800}));
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 2, MXN_DTYPE_FLOAT64, MXN_DEVICE_CPU, 0, &out));
+  Array f64(out);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(f16.get(), f64.get()));
+  EXPECT_EQ(read<double>(f64.get()), (std::vector<double>{0.0, 1.75, -2.5, 3.0, 1024.0, 0.5}));
+
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 2, MXN_DTYPE_BOOL, MXN_DEVICE_CPU, 0, &out));
+  Array b(out);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(src.get(), b.get()));
+  EXPECT_EQ(read<uint8_t>(b.get()), (std::vector<uint8_t>{0, 1, 1, 1, 1, 1}));
+
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 2, MXN_DTYPE_UINT8, MXN_DEVICE_CPU, 0, &out));
+  Array u8(out);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(i32.get(), u8.get()));
+  EXPECT_EQ(read<uint8_t>(u8.get())[1], 1);
+
+  // Copy into a view writes into the base array.
+  Array base = make_f32({4, 3}, std::vector<float>(12, 0.0f));
+  mxn_ndarray* view = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_slice(base.get(), 1, 3, &view));
+  Array v(view);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(i32.get(), v.get()));
+  EXPECT_EQ(read_f32(base.get()),
+            (std::vector<float>{0, 0, 0, 0, 1, -2, 3, 1024, 0, 0, 0, 0}));
+}
+
+TEST_F(Capi, CopyToRejectsBadArguments) {
+  Array a = make_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  Array d = make_f32({3, 2}, {9, 9, 9, 9, 9, 9});
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to(nullptr, d.get()), Err(MXN_ERR_INVALID_ARG).says({"src"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG).says({"dst"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to(op_as_array(), d.get()),
+                 Err(MXN_ERR_INVALID_ARG).says({"src"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to(a.get(), op_as_array()),
+                 Err(MXN_ERR_INVALID_ARG).says({"dst"}));
+  EXPECT_MXN_ERR(mxn_ndarray_copy_to(a.get(), d.get()),
+                 Err(MXN_ERR_SHAPE).says({"(2,3)", "(3,2)"}));
+  EXPECT_EQ(read_f32(d.get()), (std::vector<float>(6, 9.0f)));
+}
+
+// ==========================================================================================
+// Views
+
+TEST_F(Capi, SliceAtReshapeShareStorage) {
+  Array a = iota_f32({4, 3});
+  mxn_ndarray* out = kArrSentinel;
+
+  ASSERT_MXN_OK(mxn_ndarray_slice(a.get(), 1, 3, &out));
+  Array s(out);
+  EXPECT_EQ(shape_of(s.get()), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(read_f32(s.get()), (std::vector<float>{3, 4, 5, 6, 7, 8}));
+  // write through the view, read the base
+  const float w[6] = {-1, -2, -3, -4, -5, -6};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(s.get(), w, sizeof(w)));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{0, 1, 2, -1, -2, -3, -4, -5, -6, 9, 10, 11}));
+  // write the base, read the view
+  const float z[12] = {};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(a.get(), z, sizeof(z)));
+  EXPECT_EQ(read_f32(s.get()), (std::vector<float>(6, 0.0f)));
+
+  ASSERT_MXN_OK(mxn_ndarray_at(a.get(), -1, &out));
+  Array last(out);
+  EXPECT_EQ(shape_of(last.get()), (std::vector<int64_t>{3}));
+  const float r[3] = {7, 8, 9};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(last.get(), r, sizeof(r)));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8, 9}));
+
+  // at() of a 1-d array is 0-d
+  ASSERT_MXN_OK(mxn_ndarray_at(last.get(), 1, &out));
+  Array scalar(out);
+  EXPECT_EQ(shape_of(scalar.get()), std::vector<int64_t>{});
+  EXPECT_EQ(read_f32(scalar.get()), (std::vector<float>{8}));
+
+  // An empty slice is fine.
+  ASSERT_MXN_OK(mxn_ndarray_slice(a.get(), 2, 2, &out));
+  Array empty(out);
+  EXPECT_EQ(shape_of(empty.get()), (std::vector<int64_t>{0, 3}));
+
+  // reshape: a view too; a view of a view
+  const int64_t flat[1] = {-1};
+  ASSERT_MXN_OK(mxn_ndarray_reshape(s.get(), flat, 1, 0, &out));
+  Array rs(out);
+  EXPECT_EQ(shape_of(rs.get()), (std::vector<int64_t>{6}));
+  const float q[6] = {1, 2, 3, 4, 5, 6};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(rs.get(), q, sizeof(q)));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST_F(Capi, ReshapeCodes) {
+  struct Case {
+    std::vector<int64_t> in, spec;
+    bool reverse;
+    std::vector<int64_t> want;
+  };
+  // MXNet's Reshape documentation examples.
+  const std::vector<Case> cases = {
+      {{2, 3, 4}, {4, 0, 2}, false, {4, 3, 2}},
+      {{2, 3, 4}, {2, 0, 0}, false, {2, 3, 4}},
+      {{2, 3, 4}, {6, 1, -1}, false, {6, 1, 4}},
+      {{2, 3, 4}, {3, -1, 8}, false, {3, 1, 8}},
+      {{2, 3, 4}, {-1}, false, {24}},
+      {{2, 3, 4}, {-2}, false, {2, 3, 4}},
+      {{2, 3, 4}, {2, -2}, false, {2, 3, 4}},
+      {{2, 3, 4}, {-2, 1, 1}, false, {2, 3, 4, 1, 1}},
+      {{2, 3, 4}, {-3, 4}, false, {6, 4}},
+      {{2, 3, 4, 5}, {-3, -3}, false, {6, 20}},
+      {{2, 3, 4}, {0, -3}, false, {2, 12}},
+      {{2, 3, 4}, {-3, -2}, false, {6, 4}},
+      {{2, 3, 4}, {-4, 1, 2, -2}, false, {1, 2, 3, 4}},
+      {{2, 3, 4}, {2, -4, -1, 3, -2}, false, {2, 1, 3, 4}},
+      {{10, 5, 4}, {-1, 0}, false, {40, 5}},
+      {{10, 5, 4}, {-1, 0}, true, {50, 4}},
+      {{2, 3}, {}, false, {}},  // only valid for one element: checked below as an error
+  };
+  for (const Case& c : cases) {
+    Array a = iota_f32(c.in);
+    mxn_ndarray* out = kArrSentinel;
+    int rc = mxn_ndarray_reshape(a.get(), c.spec.data(), static_cast<int32_t>(c.spec.size()),
+                                 c.reverse, &out);
+    if (c.spec.empty()) {
+      check_error(rc, Err(MXN_ERR_SHAPE).says({"(2,3)"}));
+      EXPECT_EQ(out, kArrSentinel);
+      continue;
+    }
+    ASSERT_EQ(rc, MXN_OK) << mxn_last_error_message();
+    Array r(out);
+    EXPECT_EQ(shape_of(r.get()), c.want);
+    EXPECT_EQ(read_f32(r.get()), read_f32(a.get()));
+  }
+  // 1-element array to 0-d and back
+  Array one = make_f32({1, 1}, {5});
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_reshape(one.get(), nullptr, 0, 0, &out));
+  Array zero_d(out);
+  EXPECT_EQ(shape_of(zero_d.get()), std::vector<int64_t>{});
+}
+
+TEST_F(Capi, ViewsRejectBadArguments) {
+  Array a = iota_f32({4, 3});
+  mxn_ndarray* out = kArrSentinel;
+  for (mxn_ndarray* h : {static_cast<mxn_ndarray*>(nullptr), op_as_array()}) {
+    EXPECT_MXN_ERR(mxn_ndarray_slice(h, 0, 1, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_ndarray_at(h, 0, &out), Err(MXN_ERR_INVALID_ARG));
+    const int64_t d[1] = {-1};
+    EXPECT_MXN_ERR(mxn_ndarray_reshape(h, d, 1, 0, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_slice(a.get(), 0, 1, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_at(a.get(), 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+  const int64_t flat[1] = {12};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), flat, 1, 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+
+  for (auto be : std::vector<std::pair<int64_t, int64_t>>{{-1, 2}, {3, 2}, {0, 5}, {5, 6}}) {
+    EXPECT_MXN_ERR(mxn_ndarray_slice(a.get(), be.first, be.second, &out),
+                   Err(MXN_ERR_INVALID_ARG).says({"out of range"}));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  for (int64_t idx : {4, -5, 100}) {
+    EXPECT_MXN_ERR(mxn_ndarray_at(a.get(), idx, &out),
+                   Err(MXN_ERR_INVALID_ARG).on_axis(0).says({"out of range"}));
+    EXPECT_EQ(out, kArrSentinel);
+  }
+  Array s = make_f32({}, {1});
+  EXPECT_MXN_ERR(mxn_ndarray_slice(s.get(), 0, 0, &out), Err(MXN_ERR_SHAPE).says({"0-d"}));
+  EXPECT_MXN_ERR(mxn_ndarray_at(s.get(), 0, &out), Err(MXN_ERR_SHAPE).says({"0-d"}));
+  EXPECT_EQ(out, kArrSentinel);
+
+  const int64_t bad_count[1] = {5};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), bad_count, 1, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"(4,3)", "(5,)"}));
+  const int64_t two_infer[2] = {-1, -1};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), two_infer, 2, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"-1"}));
+  const int64_t unknown[2] = {-5, 3};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), unknown, 2, 0, &out),
+                 Err(MXN_ERR_SHAPE).says({"-5"}));
+  const int64_t bad_split[3] = {-4, 5, -1};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), bad_split, 3, 0, &out), Err(MXN_ERR_SHAPE));
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), flat, -1, 0, &out), Err(MXN_ERR_SHAPE));
+  const int64_t many[17] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 12};
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), many, 17, 0, &out), Err(MXN_ERR_SHAPE));
+  EXPECT_MXN_ERR(mxn_ndarray_reshape(a.get(), nullptr, 2, 0, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+}
+
+TEST_F(Capi, WaitsSucceedOnHealthyArrays) {
+  Array a = iota_f32({64, 64});
+  Array b = invoke1("_mul_scalar", {a.get()}, {"scalar"}, {v_float(2.0)});
+  EXPECT_MXN_OK(mxn_ndarray_wait_to_read(b.get()));
+  EXPECT_MXN_OK(mxn_ndarray_wait_to_write(b.get()));
+  EXPECT_MXN_OK(mxn_wait_all());
+  EXPECT_EQ(read_f32(b.get())[4095], 8190.0f);
+}
+
+// ==========================================================================================
+// DLPack
+
+// Deleters may run on an engine worker (the last reference to storage can be a finished
+// operation's closure), so the count is atomic and "released" is awaited briefly.
+std::atomic<int> g_deleted{0};
+void (*g_inner_versioned)(DLManagedTensorVersioned*) = nullptr;
+void (*g_inner_legacy)(DLManagedTensor*) = nullptr;
+void counting_deleter_v(DLManagedTensorVersioned* self) {
+  ++g_deleted;
+  if (g_inner_versioned) g_inner_versioned(self);
+}
+void counting_deleter_l(DLManagedTensor* self) {
+  ++g_deleted;
+  if (g_inner_legacy) g_inner_legacy(self);
+}
+
+// The deleter count once it reaches `want` (or after 5 s), after all queued work finished.
+int deleted_count(int want) {
+  EXPECT_MXN_OK(mxn_wait_all());
+  for (int i = 0; i < 5000 && g_deleted.load() < want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a second call would show now
+  return g_deleted.load();
+}
+
+// A producer-owned tensor: memory and metadata held by the test.
+struct Foreign {
+  std::vector<float> data;
+  std::vector<int64_t> shape, strides;
+  DLManagedTensorVersioned v{};
+  DLManagedTensor l{};
+
+  Foreign(std::vector<float> d, std::vector<int64_t> s, std::vector<int64_t> st = {})
+      : data(std::move(d)), shape(std::move(s)), strides(std::move(st)) {
+    DLTensor t{};
+    t.data = data.data();
+    t.device.device_type = kDLCPU;
+    t.device.device_id = 0;
+    t.ndim = static_cast<int32_t>(shape.size());
+    t.dtype.code = kDLFloat;
+    t.dtype.bits = 32;
+    t.dtype.lanes = 1;
+    t.shape = shape.data();
+    t.strides = strides.empty() ? nullptr : strides.data();
+    t.byte_offset = 0;
+    v.version.major = DLPACK_MAJOR_VERSION;
+    v.version.minor = DLPACK_MINOR_VERSION;
+    v.manager_ctx = this;
+    v.deleter = &counting_deleter_v;
+    v.flags = 0;
+    v.dl_tensor = t;
+    l.dl_tensor = t;
+    l.manager_ctx = this;
+    l.deleter = &counting_deleter_l;
+  }
+};
+
+class CapiDLPack : public Capi {
+ protected:
+  void SetUp() override {
+    g_deleted = 0;
+    g_inner_versioned = nullptr;
+    g_inner_legacy = nullptr;
+  }
+};
+
+TEST_F(CapiDLPack, ExportImportRoundTripVersioned) {
+  Array a = iota_f32({2, 3});
+  DLManagedTensorVersioned* m = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_to_dlpack(a.get(), &m));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->version.major, 1u);
+  EXPECT_EQ(m->version.minor, static_cast<uint32_t>(DLPACK_MINOR_VERSION));
+  EXPECT_EQ(m->flags & DLPACK_FLAG_BITMASK_READ_ONLY, 0u);
+  EXPECT_EQ(m->dl_tensor.device.device_type, kDLCPU);
+  EXPECT_EQ(m->dl_tensor.ndim, 2);
+  EXPECT_EQ(m->dl_tensor.shape[0], 2);
+  EXPECT_EQ(m->dl_tensor.shape[1], 3);
+  if (m->dl_tensor.strides) {
+    EXPECT_EQ(m->dl_tensor.strides[0], 3);
+    EXPECT_EQ(m->dl_tensor.strides[1], 1);
+  }
+  EXPECT_EQ(m->dl_tensor.dtype.code, kDLFloat);
+  EXPECT_EQ(m->dl_tensor.dtype.bits, 32);
+  EXPECT_EQ(m->dl_tensor.dtype.lanes, 1);
+  void* p = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_data(a.get(), &p));
+  EXPECT_EQ(static_cast<char*>(m->dl_tensor.data) + m->dl_tensor.byte_offset, p) << "zero-copy";
+
+  // Import it back: shared, and mxnext now owns the managed tensor.
+  g_inner_versioned = m->deleter;
+  m->deleter = &counting_deleter_v;
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack(m, &out));
+  Array b(out);
+  EXPECT_EQ(g_deleted.load(), 0);
+  EXPECT_EQ(shape_of(b.get()), (std::vector<int64_t>{2, 3}));
+  const float w[6] = {6, 5, 4, 3, 2, 1};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(b.get(), w, sizeof(w)));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{6, 5, 4, 3, 2, 1}));
+  // The original handle can go first; the import keeps the storage alive.
+  a.reset();
+  EXPECT_EQ(read_f32(b.get()), (std::vector<float>{6, 5, 4, 3, 2, 1}));
+  b.reset();
+  EXPECT_EQ(deleted_count(1), 1) << "the deleter runs exactly once, when the import is released";
+}
+
+TEST_F(CapiDLPack, ExportImportRoundTripLegacy) {
+  Array a = iota_f32({3});
+  DLManagedTensor* m = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_to_dlpack_legacy(a.get(), &m));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->dl_tensor.ndim, 1);
+  EXPECT_EQ(m->dl_tensor.shape[0], 3);
+  g_inner_legacy = m->deleter;
+  m->deleter = &counting_deleter_l;
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack_legacy(m, &out));
+  Array b(out);
+  static_cast<float*>(m->dl_tensor.data)[1] = 42.0f;  // producer writes, consumer sees it
+  EXPECT_EQ(read_f32(b.get()), (std::vector<float>{0, 42, 2}));
+  EXPECT_EQ(g_deleted.load(), 0);
+  b.reset();
+  EXPECT_EQ(deleted_count(1), 1);
+}
+
+TEST_F(CapiDLPack, ExportEveryDtypeViewsAndScalars) {
+  struct {
+    int32_t dtype;
+    uint8_t code, bits;
+  } const table[] = {
+      {MXN_DTYPE_FLOAT32, kDLFloat, 32}, {MXN_DTYPE_FLOAT64, kDLFloat, 64},
+      {MXN_DTYPE_FLOAT16, kDLFloat, 16}, {MXN_DTYPE_UINT8, kDLUInt, 8},
+      {MXN_DTYPE_INT32, kDLInt, 32},     {MXN_DTYPE_INT8, kDLInt, 8},
+      {MXN_DTYPE_INT64, kDLInt, 64},     {MXN_DTYPE_BOOL, kDLBool, 8},
+  };
+  for (const auto& row : table) {
+    SCOPED_TRACE(row.dtype);
+    for (const auto& shape : std::vector<std::vector<int64_t>>{{2, 2}, {}, {0, 4}}) {
+      const int64_t n = numel(shape);
+      std::vector<uint8_t> bytes(static_cast<size_t>(n) * dtype_size(row.dtype), 1);
+      Array a = make(shape, row.dtype, bytes.data(), bytes.size());
+      DLManagedTensorVersioned* m = nullptr;
+      ASSERT_MXN_OK(mxn_ndarray_to_dlpack(a.get(), &m));
+      EXPECT_EQ(m->dl_tensor.dtype.code, row.code);
+      EXPECT_EQ(m->dl_tensor.dtype.bits, row.bits);
+      EXPECT_EQ(m->dl_tensor.ndim, static_cast<int32_t>(shape.size()));
+      mxn_ndarray* out = nullptr;
+      ASSERT_MXN_OK(mxn_ndarray_from_dlpack(m, &out));  // mxnext owns m from here
+      Array b(out);
+      int32_t dt = kI32;
+      ASSERT_MXN_OK(mxn_ndarray_dtype(b.get(), &dt));
+      EXPECT_EQ(dt, row.dtype);
+      EXPECT_EQ(shape_of(b.get()), shape);
+      std::vector<uint8_t> back(bytes.size());
+      ASSERT_MXN_OK(mxn_ndarray_copy_to_host(b.get(), back.data(), back.size()));
+      EXPECT_EQ(back, bytes);
+    }
+  }
+  // A view exports its own offset.
+  Array a = iota_f32({4, 2});
+  mxn_ndarray* v = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_slice(a.get(), 2, 4, &v));
+  Array view(v);
+  DLManagedTensor* m = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_to_dlpack_legacy(view.get(), &m));
+  const float* p =
+      reinterpret_cast<const float*>(static_cast<char*>(m->dl_tensor.data) + m->dl_tensor.byte_offset);
+  EXPECT_EQ(p[0], 4.0f);
+  EXPECT_EQ(p[3], 7.0f);
+  m->deleter(m);  // the consumer releases it exactly once
+}
+
+TEST_F(CapiDLPack, ImportSharesCompactWritableTensors) {
+  Foreign f({1, 2, 3, 4, 5, 6}, {2, 3}, {3, 1});  // explicit compact strides count as compact
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack(&f.v, &out));
+  Array a(out);
+  EXPECT_EQ(g_deleted.load(), 0) << "shared: the producer's memory is in use";
+  Array b = invoke1("_plus_scalar", {a.get()}, {"scalar"}, {v_float(1.0)});
+  ASSERT_MXN_OK(mxn_ndarray_copy_to(b.get(), a.get()));  // write into the producer's memory
+  ASSERT_MXN_OK(mxn_ndarray_wait_to_read(a.get()));
+  EXPECT_EQ(f.data, (std::vector<float>{2, 3, 4, 5, 6, 7}));
+  f.data[0] = 100;
+  EXPECT_EQ(read_f32(a.get())[0], 100.0f);
+  a.reset();
+  EXPECT_EQ(deleted_count(1), 1);
+  b.reset();
+  EXPECT_EQ(deleted_count(1), 1);
+
+  // byte_offset is honoured
+  Foreign g({1, 2, 3, 4}, {2});
+  g.v.dl_tensor.byte_offset = 2 * sizeof(float);
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack(&g.v, &out));
+  Array c(out);
+  EXPECT_EQ(read_f32(c.get()), (std::vector<float>{3, 4}));
+  c.reset();
+  EXPECT_EQ(deleted_count(2), 2);
+}
+
+TEST_F(CapiDLPack, ImportCopiesStridedAndReadOnlyTensors) {
+  // A transposed view: logical (3,2) over row-major (2,3) memory.
+  Foreign t({0, 1, 2, 3, 4, 5}, {3, 2}, {1, 3});
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack(&t.v, &out));
+  Array a(out);
+  EXPECT_EQ(g_deleted.load(), 1) << "copied: the deleter already ran";
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  a.reset();
+  EXPECT_EQ(deleted_count(1), 1) << "not called a second time";
+
+  Foreign r({1, 2, 3}, {3});
+  r.v.flags = DLPACK_FLAG_BITMASK_READ_ONLY;
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack(&r.v, &out));
+  Array b(out);
+  EXPECT_EQ(g_deleted.load(), 2);
+  const float w[3] = {7, 8, 9};
+  ASSERT_MXN_OK(mxn_ndarray_copy_from_host(b.get(), w, sizeof(w)));
+  EXPECT_EQ(r.data, (std::vector<float>{1, 2, 3})) << "read-only producer memory was written";
+  b.reset();
+  EXPECT_EQ(deleted_count(2), 2);
+
+  // Legacy strided: copied too.
+  Foreign l({0, 1, 2, 3, 4, 5}, {3, 2}, {1, 3});
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack_legacy(&l.l, &out));
+  Array c(out);
+  EXPECT_EQ(g_deleted.load(), 3);
+  EXPECT_EQ(read_f32(c.get()), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  c.reset();
+  EXPECT_EQ(deleted_count(3), 3);
+
+  // Legacy compact: shared.
+  Foreign lc({5, 6}, {2});
+  ASSERT_MXN_OK(mxn_ndarray_from_dlpack_legacy(&lc.l, &out));
+  Array d(out);
+  EXPECT_EQ(g_deleted.load(), 3);
+  d.reset();
+  EXPECT_EQ(deleted_count(4), 4);
+}
+
+TEST_F(CapiDLPack, ImportRefusalsLeaveOwnershipWithTheCaller) {
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_from_dlpack(nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_from_dlpack_legacy(nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+  {
+    Foreign f({1, 2}, {2});
+    EXPECT_MXN_ERR(mxn_ndarray_from_dlpack(&f.v, nullptr), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_ndarray_from_dlpack_legacy(&f.l, nullptr), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_EQ(g_deleted.load(), 0);
+  }
+  {
+    Foreign f({1, 2}, {2});
+    f.v.version.major = 2;
+    EXPECT_MXN_ERR(mxn_ndarray_from_dlpack(&f.v, &out), Err(MXN_ERR_FORMAT).says({"2"}));
+    EXPECT_EQ(out, kArrSentinel);
+    EXPECT_EQ(g_deleted.load(), 0) << "refused: still owned by the caller";
+    f.v.deleter(&f.v);  // the caller releases it
+    EXPECT_EQ(g_deleted.load(), 1);
+    g_deleted = 0;
+  }
+  struct BadCase {
+    const char* what;
+    void (*spoil)(DLTensor&);
+    int code;
+  };
+  const BadCase bad[] = {
+      {"complex dtype", [](DLTensor& t) { t.dtype.code = kDLComplex; t.dtype.bits = 64; },
+       MXN_ERR_DTYPE},
+      {"vector lanes", [](DLTensor& t) { t.dtype.lanes = 4; }, MXN_ERR_DTYPE},
+      {"bfloat16", [](DLTensor& t) { t.dtype.code = kDLBfloat; t.dtype.bits = 16; },
+       MXN_ERR_DTYPE},
+      {"float 24 bits", [](DLTensor& t) { t.dtype.bits = 24; }, MXN_ERR_DTYPE},
+      {"cuda device", [](DLTensor& t) { t.device.device_type = kDLCUDA; }, MXN_ERR_DEVICE},
+      {"negative ndim", [](DLTensor& t) { t.ndim = -1; }, MXN_ERR_SHAPE},
+      {"oversized ndim", [](DLTensor& t) { t.ndim = 17; }, MXN_ERR_SHAPE},
+      {"negative dim", [](DLTensor& t) { t.shape[0] = -2; }, MXN_ERR_SHAPE},
+      {"NULL shape", [](DLTensor& t) { t.shape = nullptr; }, MXN_ERR_INVALID_ARG},
+      {"NULL data", [](DLTensor& t) { t.data = nullptr; }, MXN_ERR_INVALID_ARG},
+  };
+  for (const BadCase& c : bad) {
+    SCOPED_TRACE(c.what);
+    Foreign f({1, 2, 3, 4}, {2, 2});
+    c.spoil(f.v.dl_tensor);
+    c.spoil(f.l.dl_tensor);
+    EXPECT_MXN_ERR(mxn_ndarray_from_dlpack(&f.v, &out), Err(c.code).says({"DLPack"}));
+    EXPECT_MXN_ERR(mxn_ndarray_from_dlpack_legacy(&f.l, &out), Err(c.code).says({"DLPack"}));
+    EXPECT_EQ(out, kArrSentinel);
+    EXPECT_EQ(g_deleted.load(), 0);
+  }
+}
+
+TEST_F(CapiDLPack, ExportRejectsBadArguments) {
+  Array a = iota_f32({2});
+  DLManagedTensorVersioned* mv = reinterpret_cast<DLManagedTensorVersioned*>(kPtrSentinel);
+  DLManagedTensor* ml = reinterpret_cast<DLManagedTensor*>(kPtrSentinel);
+  for (mxn_ndarray* h : {static_cast<mxn_ndarray*>(nullptr), op_as_array()}) {
+    EXPECT_MXN_ERR(mxn_ndarray_to_dlpack(h, &mv), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_ndarray_to_dlpack_legacy(h, &ml), Err(MXN_ERR_INVALID_ARG));
+  }
+  EXPECT_MXN_ERR(mxn_ndarray_to_dlpack(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_to_dlpack_legacy(a.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(mv, reinterpret_cast<DLManagedTensorVersioned*>(kPtrSentinel));
+  EXPECT_EQ(ml, reinterpret_cast<DLManagedTensor*>(kPtrSentinel));
+}
+
+// ==========================================================================================
+// Operator registry
+
+TEST_F(Capi, SchemaJson) {
+  const char* s = mxn_op_schema_json();
+  ASSERT_NE(s, nullptr);
+  const std::string js = s;
+  EXPECT_EQ(js.front(), '{');
+  EXPECT_EQ(js.back(), '}');
+  EXPECT_NE(js.find("\"broadcast_add\""), std::string::npos);
+  EXPECT_NE(js.find("\"_plus_scalar\""), std::string::npos);
+  EXPECT_EQ(s, mxn_op_schema_json()) << "a static string";
+}
+
+TEST_F(Capi, OpCountAtFindName) {
+  int32_t n = kI32;
+  ASSERT_MXN_OK(mxn_op_count(&n));
+  ASSERT_GT(n, 0);
+  std::string prev;
+  for (int32_t i = 0; i < n; ++i) {
+    const mxn_op* op = nullptr;
+    ASSERT_MXN_OK(mxn_op_at(i, &op));
+    const char* name = nullptr;
+    ASSERT_MXN_OK(mxn_op_name(op, &name));
+    ASSERT_NE(name, nullptr);
+    EXPECT_LT(prev, std::string(name)) << "sorted by name, no duplicates";
+    prev = name;
+    const mxn_op* found = nullptr;
+    ASSERT_MXN_OK(mxn_op_find(name, &found));
+    EXPECT_EQ(found, op) << name;
+  }
+  // Aliases find the canonical operator.
+  const mxn_op* add = find_op("broadcast_add");
+  const mxn_op* plus = kOpSentinel;
+  ASSERT_MXN_OK(mxn_op_find("broadcast_plus", &plus));
+  EXPECT_EQ(plus, add);
+  const char* name = nullptr;
+  ASSERT_MXN_OK(mxn_op_name(plus, &name));
+  EXPECT_STREQ(name, "broadcast_add");
+}
+
+TEST_F(Capi, OpRegistryRejectsBadArguments) {
+  EXPECT_MXN_ERR(mxn_op_count(nullptr), Err(MXN_ERR_INVALID_ARG));
+  int32_t n = 0;
+  ASSERT_MXN_OK(mxn_op_count(&n));
+  const mxn_op* op = kOpSentinel;
+  for (int32_t i : {-1, n, n + 100, INT32_MIN}) {
+    EXPECT_MXN_ERR(mxn_op_at(i, &op), Err(MXN_ERR_INVALID_ARG).says({"out of range"}));
+    EXPECT_EQ(op, kOpSentinel);
+  }
+  EXPECT_MXN_ERR(mxn_op_at(0, nullptr), Err(MXN_ERR_INVALID_ARG));
+
+  EXPECT_MXN_ERR(mxn_op_find("no_such_op", &op),
+                 Err(MXN_ERR_INVALID_ARG).says({"no_such_op"}));
+  EXPECT_MXN_ERR(mxn_op_find("", &op), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_op_find(nullptr, &op), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(op, kOpSentinel);
+  EXPECT_MXN_ERR(mxn_op_find("broadcast_add", nullptr), Err(MXN_ERR_INVALID_ARG));
+
+  const char* name = kStrSentinel;
+  Array a = iota_f32({1});
+  EXPECT_MXN_ERR(mxn_op_name(nullptr, &name), Err(MXN_ERR_INVALID_ARG).says({"NULL"}));
+  EXPECT_MXN_ERR(mxn_op_name(array_as_op(a.get()), &name),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an operator handle"}));
+  EXPECT_EQ(name, kStrSentinel);
+  EXPECT_MXN_ERR(mxn_op_name(find_op("broadcast_add"), nullptr), Err(MXN_ERR_INVALID_ARG));
+}
+
+// ==========================================================================================
+// Operator invocation
+
+TEST_F(Capi, InvokeComputesWithTypedValues) {
+  Array a = make_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  Array b = make_f32({2, 1}, {10, 20});
+  Array c = invoke1("broadcast_add", {a.get(), b.get()});
+  EXPECT_EQ(shape_of(c.get()), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(read_f32(c.get()), (std::vector<float>{11, 12, 13, 24, 25, 26}));
+
+  EXPECT_EQ(read_f32(invoke1("_plus_scalar", {a.get()}, {"scalar"}, {v_float(0.5)}).get()),
+            (std::vector<float>{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}));
+  // An int is accepted where a float is declared; None means the default (1.0).
+  EXPECT_EQ(read_f32(invoke1("_mul_scalar", {a.get()}, {"scalar"}, {v_int(3)}).get()),
+            (std::vector<float>{3, 6, 9, 12, 15, 18}));
+  EXPECT_EQ(read_f32(invoke1("_plus_scalar", {a.get()}, {"scalar"}, {v_none()}).get()),
+            (std::vector<float>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(read_f32(invoke1("_plus_scalar", {a.get()}, {"scalar"}, {v_bool(true)}).get()),
+            (std::vector<float>{2, 3, 4, 5, 6, 7}));
+
+  // Integer arrays keep their dtype.
+  Array i = make_i32({3}, {1, 2, 3});
+  Array j = invoke1("broadcast_mul", {i.get(), i.get()});
+  int32_t dt = kI32;
+  ASSERT_MXN_OK(mxn_ndarray_dtype(j.get(), &dt));
+  EXPECT_EQ(dt, MXN_DTYPE_INT32);
+  EXPECT_EQ(read<int32_t>(j.get()), (std::vector<int32_t>{1, 4, 9}));
+
+  // 0-size and 0-d
+  Array e = make_f32({0, 3}, {});
+  Array row = make_f32({3}, {1, 2, 3});
+  EXPECT_EQ(shape_of(invoke1("broadcast_add", {e.get(), row.get()}).get()),
+            (std::vector<int64_t>{0, 3}));
+  Array s = make_f32({}, {4});
+  EXPECT_EQ(read_f32(invoke1("broadcast_add", {s.get(), row.get()}).get()),
+            (std::vector<float>{5, 6, 7}));
+
+  // max_outputs larger than needed: only the real outputs are written.
+  mxn_ndarray* outs[3] = {kArrSentinel, kArrSentinel, kArrSentinel};
+  int32_t n = kI32;
+  mxn_ndarray* in[2] = {a.get(), b.get()};
+  ASSERT_MXN_OK(mxn_op_invoke(find_op("broadcast_sub"), 2, in, 0, nullptr, nullptr, 3, outs, &n));
+  EXPECT_EQ(n, 1);
+  Array d(outs[0]);
+  EXPECT_EQ(outs[1], kArrSentinel);
+  EXPECT_EQ(outs[2], kArrSentinel);
+  EXPECT_EQ(read_f32(d.get()), (std::vector<float>{-9, -8, -7, -16, -15, -14}));
+}
+
+TEST_F(Capi, InvokeRejectsBadHandlesAndPointers) {
+  Array a = iota_f32({2, 3});
+  Array b = iota_f32({2, 3});
+  mxn_ndarray* in[2] = {a.get(), b.get()};
+  const mxn_op* add = find_op("broadcast_add");
+  mxn_ndarray* out = kArrSentinel;
+  int32_t n = kI32;
+
+  EXPECT_MXN_ERR(mxn_op_invoke(nullptr, 2, in, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).says({"NULL"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(array_as_op(a.get()), 2, in, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an operator handle"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, in, 0, nullptr, nullptr, 1, nullptr, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"outputs"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, in, 0, nullptr, nullptr, 1, &out, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"num_outputs"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, -1, in, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, nullptr, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+  mxn_ndarray* with_null[2] = {a.get(), nullptr};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, with_null, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").arg(1).says({"input 1"}));
+  mxn_ndarray* with_wrong[2] = {op_as_array(), b.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, with_wrong, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").arg(0).says({"input 0"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, in, 0, nullptr, nullptr, 0, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"max_outputs"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_EQ(n, kI32);
+}
+
+TEST_F(Capi, InvokeRejectsBadInputs) {
+  Array a = iota_f32({2, 3});
+  Array v4 = iota_f32({4});
+  Array i = make_i32({2, 3}, {1, 2, 3, 4, 5, 6});
+  const mxn_op* add = find_op("broadcast_add");
+  mxn_ndarray* out = kArrSentinel;
+  int32_t n = kI32;
+
+  mxn_ndarray* one[1] = {a.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 1, one, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"expects 2", "got 1"}));
+  mxn_ndarray* three[3] = {a.get(), a.get(), a.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 3, three, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"got 3"}));
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 0, nullptr, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+
+  mxn_ndarray* mismatch[2] = {a.get(), v4.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, mismatch, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_SHAPE).op_name("broadcast_add").on_axis(1).says(
+                     {"broadcast_add", "(2,3)", "(4,)"}));
+  mxn_ndarray* mixed[2] = {a.get(), i.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(add, 2, mixed, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_DTYPE).op_name("broadcast_add").arg(1).says({"float32", "int32"}));
+  mxn_ndarray* elem[2] = {a.get(), v4.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke(find_op("elemwise_add"), 2, elem, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_SHAPE).op_name("elemwise_add").arg(1).says({"(2,3)", "(4,)"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_EQ(n, kI32);
+}
+
+TEST_F(Capi, InvokeRejectsBadParameters) {
+  Array a = iota_f32({2, 3});
+  mxn_ndarray* in[1] = {a.get()};
+  const mxn_op* plus = find_op("_plus_scalar");
+  mxn_ndarray* out = kArrSentinel;
+  int32_t n = kI32;
+  auto call = [&](std::vector<const char*> keys, std::vector<mxn_value> vals) {
+    return mxn_op_invoke(plus, 1, in, static_cast<int32_t>(keys.size()), keys.data(),
+                         vals.data(), 1, &out, &n);
+  };
+  const Err bad = Err(MXN_ERR_INVALID_ARG).op_name("_plus_scalar");
+
+  EXPECT_MXN_ERR(call({"no_such_param"}, {v_float(1)}),
+                 Err(bad).says({"no_such_param", "scalar"}));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_str("abc")}), Err(bad).says({"scalar", "string"}));
+  const int64_t dims[2] = {1, 2};
+  EXPECT_MXN_ERR(call({"scalar"}, {v_shape(dims, 2)}), Err(bad).says({"scalar", "shape"}));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_dtype(MXN_DTYPE_INT32)}), Err(bad).says({"scalar"}));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_device(MXN_DEVICE_CPU, 0)}), Err(bad).says({"scalar"}));
+  mxn_value weird{};
+  weird.type = 99;
+  EXPECT_MXN_ERR(call({"scalar"}, {weird}), Err(bad).says({"99"}));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_str(nullptr)}), Err(bad).says({"NULL"}));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_shape(dims, 17)}), Err(bad));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_shape(dims, -1)}), Err(bad));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_shape(nullptr, 2)}), Err(bad));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_dtype(99)}), Err(MXN_ERR_DTYPE).op_name("_plus_scalar"));
+  EXPECT_MXN_ERR(call({"scalar"}, {v_device(99, 0)}), Err(bad));
+  EXPECT_MXN_ERR(call({nullptr}, {v_float(1)}), Err(bad));
+  EXPECT_MXN_ERR(call({"scalar", "scalar"}, {v_float(1), v_str("x")}), Err(bad));
+  EXPECT_MXN_ERR(mxn_op_invoke(plus, 1, in, 1, nullptr, nullptr, 1, &out, &n), Err(bad));
+  EXPECT_MXN_ERR(mxn_op_invoke(plus, 1, in, -1, nullptr, nullptr, 1, &out, &n), Err(bad));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_EQ(n, kI32);
+
+  // More than eight parameters take another path inside; still checked.
+  std::vector<const char*> keys(10, "scalar");
+  keys[9] = "bogus";
+  std::vector<mxn_value> vals(10, v_float(1));
+  EXPECT_MXN_ERR(call(keys, vals), Err(bad).says({"bogus"}));
+  EXPECT_EQ(out, kArrSentinel);
+}
+
+// Finds an operator that declares a required parameter (from the schema); "" if none.
+std::pair<std::string, std::string> op_with_required_param() {
+  std::istringstream lines(mxn_op_schema_json());
+  std::string line;
+  const std::regex op_name(R"re(\{"name":"([^"]+)")re");
+  const std::regex req(R"re(\{"name":"([^"]+)","type":"[^"]*","type_code":\d+,"required":true)re");
+  while (std::getline(lines, line)) {
+    std::smatch m, r;
+    const std::string::size_type pos = line.find("\"ops\":[");
+    const std::string body = pos == std::string::npos ? line : line.substr(pos + 7);
+    if (std::regex_search(body, m, op_name) && std::regex_search(body, r, req)) {
+      return {m[1].str(), r[1].str()};
+    }
+  }
+  return {"", ""};
+}
+
+TEST_F(Capi, InvokeRejectsMissingRequiredParameter) {
+  const auto found = op_with_required_param();
+  if (found.first.empty()) GTEST_SKIP() << "no registered operator has a required parameter yet";
+  const mxn_op* op = find_op(found.first.c_str());
+  mxn_ndarray* out = kArrSentinel;
+  int32_t n = kI32;
+  // Parameters are checked before inputs, so no inputs are needed to see the error.
+  EXPECT_MXN_ERR(mxn_op_invoke(op, 0, nullptr, 0, nullptr, nullptr, 8, &out, &n),
+                 Err(MXN_ERR_INVALID_ARG).op_name(found.first.c_str()).says(
+                     {found.second.c_str(), "required"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_EQ(n, kI32);
+}
+
+TEST_F(Capi, InvokeIntoWritesExistingArrays) {
+  Array a = make_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  Array b = make_f32({3}, {1, 1, 1});
+  Array dst = make_f32({2, 3}, std::vector<float>(6, 0.0f));
+  mxn_ndarray* in[2] = {a.get(), b.get()};
+  mxn_ndarray* outs[1] = {dst.get()};
+  ASSERT_MXN_OK(mxn_op_invoke_into(find_op("broadcast_add"), 2, in, 0, nullptr, nullptr, 1, outs));
+  EXPECT_EQ(read_f32(dst.get()), (std::vector<float>{2, 3, 4, 5, 6, 7}));
+
+  // In place (out= is an input) and into a view of a bigger array.
+  mxn_ndarray* self[1] = {a.get()};
+  const char* keys[1] = {"scalar"};
+  const mxn_value vals[1] = {v_float(10)};
+  ASSERT_MXN_OK(mxn_op_invoke_into(find_op("_plus_scalar"), 1, self, 1, keys, vals, 1, self));
+  EXPECT_EQ(read_f32(a.get()), (std::vector<float>{11, 12, 13, 14, 15, 16}));
+  Array big = make_f32({4, 3}, std::vector<float>(12, 0.0f));
+  mxn_ndarray* v = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_slice(big.get(), 1, 3, &v));
+  Array view(v);
+  mxn_ndarray* vouts[1] = {view.get()};
+  ASSERT_MXN_OK(mxn_op_invoke_into(find_op("broadcast_add"), 2, in, 0, nullptr, nullptr, 1, vouts));
+  EXPECT_EQ(read_f32(big.get()), (std::vector<float>{0, 0, 0, 12, 13, 14, 15, 16, 17, 0, 0, 0}));
+}
+
+TEST_F(Capi, InvokeIntoRejectsBadArguments) {
+  Array a = iota_f32({2, 3});
+  Array b = iota_f32({2, 3});
+  Array dst = make_f32({2, 3}, std::vector<float>(6, -1.0f));
+  Array wrong_shape = make_f32({3, 2}, std::vector<float>(6, -1.0f));
+  Array wrong_dtype = make_i32({2, 3}, std::vector<int32_t>(6, -1));
+  mxn_ndarray* in[2] = {a.get(), b.get()};
+  mxn_ndarray* outs[2] = {dst.get(), dst.get()};
+  const mxn_op* add = find_op("broadcast_add");
+
+  EXPECT_MXN_ERR(mxn_op_invoke_into(nullptr, 2, in, 0, nullptr, nullptr, 1, outs),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_op_invoke_into(array_as_op(a.get()), 2, in, 0, nullptr, nullptr, 1, outs),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an operator handle"}));
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 1, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, -1, outs),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 2, outs),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"1 output"}));
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 0, outs),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add"));
+  mxn_ndarray* null_out[1] = {nullptr};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 1, null_out),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"out array 0", "NULL"}));
+  mxn_ndarray* foreign_out[1] = {op_as_array()};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 1, foreign_out),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says(
+                     {"out array 0", "not an array handle"}));
+  mxn_ndarray* bad_in[2] = {a.get(), nullptr};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, bad_in, 0, nullptr, nullptr, 1, outs),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").arg(1));
+  mxn_ndarray* ws[1] = {wrong_shape.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 1, ws),
+                 Err(MXN_ERR_SHAPE).op_name("broadcast_add").says({"(3,2)", "(2,3)"}));
+  mxn_ndarray* wd[1] = {wrong_dtype.get()};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 0, nullptr, nullptr, 1, wd),
+                 Err(MXN_ERR_DTYPE).op_name("broadcast_add").says({"int32", "float32"}));
+  const char* keys[1] = {"nope"};
+  const mxn_value vals[1] = {v_float(1)};
+  EXPECT_MXN_ERR(mxn_op_invoke_into(add, 2, in, 1, keys, vals, 1, outs),
+                 Err(MXN_ERR_INVALID_ARG).op_name("broadcast_add").says({"nope"}));
+
+  EXPECT_EQ(read_f32(dst.get()), std::vector<float>(6, -1.0f));
+  EXPECT_EQ(read_f32(wrong_shape.get()), std::vector<float>(6, -1.0f));
+  EXPECT_EQ(read<int32_t>(wrong_dtype.get()), std::vector<int32_t>(6, -1));
+}
+
+// Failures of queued work surface at the next wait. None of the operators registered so far
+// can fail once validation passed, so this is exercised in tests/cpp against the engine
+// directly; here only the healthy path is checked (WaitsSucceedOnHealthyArrays).
+
+// ==========================================================================================
+// Randomness, engine, memory
+
+TEST_F(Capi, RandomSeedMakesRandomUniformReproducible) {
+  EXPECT_MXN_OK(mxn_random_seed(0));
+  EXPECT_MXN_OK(mxn_random_seed(UINT64_MAX));
+  const mxn_op* op = nullptr;
+  if (mxn_op_find("_random_uniform", &op) != MXN_OK) {
+    GTEST_SKIP() << "_random_uniform is not registered yet";
+  }
+  const int64_t dims[1] = {1000};
+  auto draw = [&] {
+    const char* keys[3] = {"low", "high", "shape"};
+    const mxn_value vals[3] = {v_float(-1.0), v_float(2.0), v_shape(dims, 1)};
+    mxn_ndarray* out = nullptr;
+    int32_t n = 0;
+    EXPECT_MXN_OK(mxn_op_invoke(op, 0, nullptr, 3, keys, vals, 1, &out, &n));
+    Array a(out);
+    return read_f32(a.get());
+  };
+  ASSERT_MXN_OK(mxn_random_seed(42));
+  const std::vector<float> x = draw();
+  const std::vector<float> x2 = draw();
+  ASSERT_MXN_OK(mxn_random_seed(42));
+  const std::vector<float> y = draw();
+  ASSERT_MXN_OK(mxn_random_seed(43));
+  const std::vector<float> z = draw();
+  ASSERT_EQ(x.size(), 1000u);
+  EXPECT_EQ(x, y) << "same seed, same numbers";
+  EXPECT_NE(x, x2) << "the stream advances";
+  EXPECT_NE(x, z) << "another seed, other numbers";
+  for (float v : x) {
+    EXPECT_GE(v, -1.0f);
+    EXPECT_LT(v, 2.0f);
+  }
+}
+
+TEST_F(Capi, EngineInfo) {
+  const char* name = kStrSentinel;
+  int32_t workers = kI32;
+  ASSERT_MXN_OK(mxn_engine_info(&name, &workers));
+  ASSERT_NE(name, nullptr);
+  EXPECT_TRUE(std::string(name) == "threaded" || std::string(name) == "naive") << name;
+  EXPECT_GE(workers, 0);
+  const char* name2 = kStrSentinel;
+  int32_t workers2 = kI32;
+  EXPECT_MXN_ERR(mxn_engine_info(nullptr, &workers2), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(workers2, kI32);
+  EXPECT_MXN_ERR(mxn_engine_info(&name2, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(name2, kStrSentinel);
+}
+
+mxn_memory_stats cpu_stats() {
+  mxn_memory_stats s;
+  std::memset(&s, 0, sizeof(s));
+  s.struct_size = sizeof(s);
+  EXPECT_MXN_OK(mxn_memory_stats_get(MXN_DEVICE_CPU, 0, &s));
+  return s;
+}
+
+TEST_F(Capi, MemoryStatsMoveWithAllocations) {
+  ASSERT_MXN_OK(mxn_wait_all());
+  const mxn_memory_stats before = cpu_stats();
+  EXPECT_GE(before.live_bytes, 0);
+  EXPECT_GE(before.peak_bytes, before.live_bytes);
+  const int64_t dims[1] = {1 << 18};  // 1 MiB of float32
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out));
+  Array a(out);
+  const mxn_memory_stats during = cpu_stats();
+  EXPECT_GE(during.live_bytes, before.live_bytes + (1 << 20));
+  EXPECT_GE(during.peak_bytes, during.live_bytes);
+  EXPECT_GT(during.alloc_count, before.alloc_count);
+  a.reset();
+  const mxn_memory_stats after = cpu_stats();
+  EXPECT_LE(after.live_bytes, during.live_bytes - (1 << 20));
+  EXPECT_GE(after.cached_bytes, 1 << 20) << "freed blocks stay in the pool";
+  ASSERT_MXN_OK(mxn_memory_release_cached(MXN_DEVICE_CPU, 0));
+  EXPECT_EQ(cpu_stats().cached_bytes, 0);
+  ASSERT_MXN_OK(mxn_memory_release_cached(MXN_DEVICE_CPU_PINNED, 0));
+}
+
+TEST_F(Capi, MemoryFunctionsRejectBadArguments) {
+  mxn_memory_stats s;
+  std::memset(&s, 0x7f, sizeof(s));
+  s.struct_size = sizeof(s) - 8;
+  const mxn_memory_stats untouched = s;
+  EXPECT_MXN_ERR(mxn_memory_stats_get(MXN_DEVICE_CPU, 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_memory_stats_get(MXN_DEVICE_CPU, 0, &s),
+                 Err(MXN_ERR_INVALID_ARG).says({"struct_size"}));
+  s.struct_size = sizeof(s);
+  mxn_memory_stats untouched_full = s;
+  EXPECT_MXN_ERR(mxn_memory_stats_get(MXN_DEVICE_GPU, 0, &s),
+                 Err(MXN_ERR_DEVICE).says({"CUDA"}));
+  EXPECT_MXN_ERR(mxn_memory_stats_get(9, 0, &s), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_memory_stats_get(MXN_DEVICE_CPU, -1, &s), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(std::memcmp(&s, &untouched_full, sizeof(s)), 0);
+  (void)untouched;
+
+  EXPECT_MXN_ERR(mxn_memory_release_cached(MXN_DEVICE_GPU, 0), Err(MXN_ERR_DEVICE).says({"CUDA"}));
+  EXPECT_MXN_ERR(mxn_memory_release_cached(0, 0), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_memory_set_limit(MXN_DEVICE_GPU, 0, 1 << 20),
+                 Err(MXN_ERR_DEVICE).says({"CUDA"}));
+  EXPECT_MXN_ERR(mxn_memory_set_limit(-3, 0, 1 << 20), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_memory_set_limit(MXN_DEVICE_CPU, 0, -1), Err(MXN_ERR_INVALID_ARG).says({"-1"}));
+  EXPECT_EQ(cpu_stats().limit_bytes, 0) << "a refused limit is not applied";
+}
+
+// Resets the CPU limit however the test ends.
+struct LimitGuard {
+  ~LimitGuard() { mxn_memory_set_limit(MXN_DEVICE_CPU, 0, 0); }
+};
+
+TEST_F(Capi, MemoryLimitGivesOomThenRecovers) {
+  LimitGuard guard;
+  ASSERT_MXN_OK(mxn_wait_all());
+  ASSERT_MXN_OK(mxn_memory_release_cached(MXN_DEVICE_CPU, 0));
+  const int64_t live = cpu_stats().live_bytes;
+  const int64_t limit = live + (256 << 10);
+  ASSERT_MXN_OK(mxn_memory_set_limit(MXN_DEVICE_CPU, 0, limit));
+  EXPECT_EQ(cpu_stats().limit_bytes, limit);
+
+  const int64_t dims[1] = {1 << 18};  // 1 MiB of float32: beyond the limit
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_create(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out),
+                 Err(MXN_ERR_OOM).says({"1048576 bytes", "cpu(0)", std::to_string(limit).c_str()}));
+  EXPECT_EQ(out, kArrSentinel);
+  std::vector<float> data(1 << 18, 1.0f);
+  EXPECT_MXN_ERR(mxn_ndarray_from_data(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, data.data(),
+                                       data.size() * sizeof(float), &out),
+                 Err(MXN_ERR_OOM).says({"1048576 bytes"}));
+  EXPECT_EQ(out, kArrSentinel);
+
+  // Small arrays still fit; an operator whose output does not fit names itself.
+  const int64_t small_dims[1] = {1 << 14};  // 64 KiB
+  mxn_ndarray* small = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_create(small_dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &small));
+  Array s(small);
+  ASSERT_MXN_OK(mxn_ndarray_wait_to_write(s.get()));
+  const int64_t big_dims[2] = {1 << 14, 1};
+  mxn_ndarray* col = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_reshape(s.get(), big_dims, 2, 0, &col));
+  Array c(col);
+  mxn_ndarray* in[2] = {s.get(), c.get()};  // (16384,) + (16384,1) -> 1 GiB result
+  int32_t n = kI32;
+  EXPECT_MXN_ERR(mxn_op_invoke(find_op("broadcast_add"), 2, in, 0, nullptr, nullptr, 1, &out, &n),
+                 Err(MXN_ERR_OOM).op_name("broadcast_add").says({"1073741824 bytes"}));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_EQ(n, kI32);
+  s.reset();
+  c.reset();
+
+  ASSERT_MXN_OK(mxn_memory_set_limit(MXN_DEVICE_CPU, 0, 0));
+  ASSERT_MXN_OK(mxn_ndarray_create(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out));
+  Array a(out);
+  EXPECT_EQ(cpu_stats().limit_bytes, 0);
+}
+
+}  // namespace
