@@ -1,0 +1,24 @@
+"""mxnext: Apache MXNet 1.x's programming model on a modern core.
+
+    import mxnext as mx
+    a = mx.nd.ones((2, 3))
+    print((a * 2).asnumpy())
+"""
+from . import _core
+
+if _core.abi_version() // 10000 != _core.compiled_abi_version() // 10000:
+    raise ImportError(
+        f"libmxnext ABI {_core.abi_version()} does not match the binding's "
+        f"{_core.compiled_abi_version()} (major versions differ)")
+
+from .base import (MXNetError, InvalidArgumentError, ShapeError, DTypeError, OutOfMemoryError,
+                   MXNetIOError, FormatError, DeviceError, NotImplementedMXNetError,
+                   PeerLostError, MXNetTimeoutError, MXNetInterruptedError, InternalError)
+from .context import Context, cpu, gpu, cpu_pinned, current_context, num_gpus
+from . import context
+from . import ndarray
+from . import ndarray as nd
+from . import random
+from . import engine
+
+__version__ = _core.version_string()

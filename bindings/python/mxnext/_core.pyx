@@ -1,0 +1,640 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
+# distutils: language = c++
+"""The binding's only compiled part: handles, errors, typed values and operator calls over the
+C ABI. Everything a user sees is built on it in plain Python (ndarray.py, generated _ops.py).
+It is Cython rather than cffi because every operator call passes through here: one Python ->
+C transition per call, no per-call allocation in Python (DESIGN §11)."""
+
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
+from cpython.pycapsule cimport (PyCapsule_New, PyCapsule_GetPointer, PyCapsule_IsValid,
+                                PyCapsule_SetName, PyCapsule_GetName)
+from libc.stdint cimport int32_t, int64_t, uint64_t, INT64_MIN
+from libc.stdlib cimport malloc, free
+from libc.string cimport strcmp
+
+from mxnext._c_api cimport *
+
+# ---- errors -------------------------------------------------------------------------------
+
+_error_classes = {}  # code -> exception class, filled by mxnext.base
+
+
+def _register_errors(mapping):
+    _error_classes.update(mapping)
+
+
+cdef int _raise(int rc) except -1:
+    """Raise the Python exception for the last C error on this thread."""
+    cdef mxn_error_info info
+    info.struct_size = sizeof(mxn_error_info)
+    mxn_last_error(&info)
+    cls = _error_classes.get(info.code, _error_classes.get(-1, RuntimeError))
+    msg = info.message.decode('utf-8', 'replace') if info.message != NULL else ''
+    exc = cls(msg)
+    try:
+        exc.code = info.code
+        exc.kind = info.kind.decode() if info.kind != NULL else ''
+        exc.op_name = info.op_name.decode() if info.op_name != NULL else ''
+        exc.arg_index = None if info.arg_index == MXN_NO_FIELD else info.arg_index
+        exc.axis = None if info.axis == MXN_NO_FIELD else info.axis
+    except AttributeError:
+        pass
+    raise exc
+
+
+cdef inline int check(int rc) except -1:
+    if rc != 0:
+        _raise(rc)
+    return 0
+
+
+def abi_version():
+    return mxn_abi_version()
+
+
+def version_string():
+    return mxn_version_string().decode()
+
+
+def compiled_abi_version():
+    return MXN_ABI_VERSION
+
+
+# ---- operators ----------------------------------------------------------------------------
+
+def op_handle(name):
+    """Address of the operator named `name` (valid for the life of the process)."""
+    cdef const mxn_op* op = NULL
+    cdef bytes b = name.encode() if isinstance(name, str) else name
+    check(mxn_op_find(b, &op))
+    return <size_t>op
+
+
+def schema_json():
+    return mxn_op_schema_json().decode('utf-8')
+
+
+cdef const mxn_op* _find(const char* name) except NULL:
+    cdef const mxn_op* op = NULL
+    check(mxn_op_find(name, &op))
+    return op
+
+
+# ---- NDArray handles ----------------------------------------------------------------------
+
+cdef object _ndarray_cls = None
+
+
+def _set_ndarray_class(cls):
+    global _ndarray_cls
+    _ndarray_cls = cls
+
+
+cdef class NDArrayBase:
+    """Owns one mxn_ndarray handle. mxnext.ndarray.NDArray derives from it."""
+    cdef mxn_ndarray* handle
+    cdef object __weakref__
+
+    def __dealloc__(self):
+        if self.handle != NULL:
+            mxn_ndarray_free(self.handle)
+            self.handle = NULL
+
+    @property
+    def handle_address(self):
+        return <size_t>self.handle
+
+    @property
+    def shape(self):
+        cdef int32_t nd = 0
+        cdef const int64_t* dims = NULL
+        check(mxn_ndarray_shape(self.handle, &nd, &dims))
+        return tuple([dims[i] for i in range(nd)])
+
+    @property
+    def ndim(self):
+        cdef int32_t nd = 0
+        cdef const int64_t* dims = NULL
+        check(mxn_ndarray_shape(self.handle, &nd, &dims))
+        return nd
+
+    @property
+    def size(self):
+        cdef int64_t n = 0
+        check(mxn_ndarray_size(self.handle, &n))
+        return n
+
+    @property
+    def _dtype_code(self):
+        cdef int32_t t = 0
+        check(mxn_ndarray_dtype(self.handle, &t))
+        return t
+
+    @property
+    def _device(self):
+        cdef int32_t dt = 0, di = 0
+        check(mxn_ndarray_device(self.handle, &dt, &di))
+        return (dt, di)
+
+    def wait_to_read(self):
+        """Block until pending writes to this array finished; raises their error, if any."""
+        cdef int rc
+        with nogil:
+            rc = mxn_ndarray_wait_to_read(self.handle)
+        check(rc)
+
+    def wait_to_write(self):
+        cdef int rc
+        with nogil:
+            rc = mxn_ndarray_wait_to_write(self.handle)
+        check(rc)
+
+    # Arithmetic goes straight to the registry's operators: one C call per expression.
+    def __add__(self, other):
+        return _binary(self, other, OP_ADD, OP_PLUS_SCALAR)
+
+    def __radd__(self, other):
+        return _binary(self, other, OP_ADD, OP_PLUS_SCALAR)
+
+    def __sub__(self, other):
+        return _binary(self, other, OP_SUB, OP_MINUS_SCALAR)
+
+    def __rsub__(self, other):
+        return _rbinary(self, other, OP_SUB, OP_RMINUS_SCALAR)
+
+    def __mul__(self, other):
+        return _binary(self, other, OP_MUL, OP_MUL_SCALAR)
+
+    def __rmul__(self, other):
+        return _binary(self, other, OP_MUL, OP_MUL_SCALAR)
+
+    def __truediv__(self, other):
+        return _binary(self, other, OP_DIV, OP_DIV_SCALAR)
+
+    def __rtruediv__(self, other):
+        return _rbinary(self, other, OP_DIV, OP_RDIV_SCALAR)
+
+    def __mod__(self, other):
+        return _binary(self, other, OP_MOD, OP_MOD_SCALAR)
+
+    def __rmod__(self, other):
+        return _rbinary(self, other, OP_MOD, OP_RMOD_SCALAR)
+
+    def __pow__(self, other, modulo):
+        return _binary(self, other, OP_POW, OP_POW_SCALAR)
+
+    def __rpow__(self, other, modulo):
+        return _rbinary(self, other, OP_POW, OP_RPOW_SCALAR)
+
+    def __eq__(self, other):
+        return _binary(self, other, OP_EQ, OP_EQ_SCALAR)
+
+    def __ne__(self, other):
+        return _binary(self, other, OP_NE, OP_NE_SCALAR)
+
+    def __gt__(self, other):
+        return _binary(self, other, OP_GT, OP_GT_SCALAR)
+
+    def __ge__(self, other):
+        return _binary(self, other, OP_GE, OP_GE_SCALAR)
+
+    def __lt__(self, other):
+        return _binary(self, other, OP_LT, OP_LT_SCALAR)
+
+    def __le__(self, other):
+        return _binary(self, other, OP_LE, OP_LE_SCALAR)
+
+    def __neg__(self):
+        return _invoke_scalar(OP_MUL_SCALAR, self, -1.0)
+
+    def __iadd__(self, other):
+        return _binary_into(self, other, OP_ADD, OP_PLUS_SCALAR)
+
+    def __isub__(self, other):
+        return _binary_into(self, other, OP_SUB, OP_MINUS_SCALAR)
+
+    def __imul__(self, other):
+        return _binary_into(self, other, OP_MUL, OP_MUL_SCALAR)
+
+    def __itruediv__(self, other):
+        return _binary_into(self, other, OP_DIV, OP_DIV_SCALAR)
+
+    def __hash__(self):
+        return id(self) // 16
+
+
+cdef inline NDArrayBase _wrap(mxn_ndarray* h):
+    cdef NDArrayBase obj = NDArrayBase.__new__(_ndarray_cls)
+    obj.handle = h
+    return obj
+
+
+def _wrap_address(size_t address):
+    """Takes ownership of a handle produced elsewhere in the binding."""
+    return _wrap(<mxn_ndarray*>address)
+
+
+cdef const mxn_op* OP_ADD = _find(b"broadcast_add")
+cdef const mxn_op* OP_SUB = _find(b"broadcast_sub")
+cdef const mxn_op* OP_MUL = _find(b"broadcast_mul")
+cdef const mxn_op* OP_DIV = _find(b"broadcast_div")
+cdef const mxn_op* OP_MOD = _find(b"broadcast_mod")
+cdef const mxn_op* OP_POW = _find(b"broadcast_power")
+cdef const mxn_op* OP_EQ = _find(b"broadcast_equal")
+cdef const mxn_op* OP_NE = _find(b"broadcast_not_equal")
+cdef const mxn_op* OP_GT = _find(b"broadcast_greater")
+cdef const mxn_op* OP_GE = _find(b"broadcast_greater_equal")
+cdef const mxn_op* OP_LT = _find(b"broadcast_lesser")
+cdef const mxn_op* OP_LE = _find(b"broadcast_lesser_equal")
+cdef const mxn_op* OP_PLUS_SCALAR = _find(b"_plus_scalar")
+cdef const mxn_op* OP_MINUS_SCALAR = _find(b"_minus_scalar")
+cdef const mxn_op* OP_RMINUS_SCALAR = _find(b"_rminus_scalar")
+cdef const mxn_op* OP_MUL_SCALAR = _find(b"_mul_scalar")
+cdef const mxn_op* OP_DIV_SCALAR = _find(b"_div_scalar")
+cdef const mxn_op* OP_RDIV_SCALAR = _find(b"_rdiv_scalar")
+cdef const mxn_op* OP_MOD_SCALAR = _find(b"_mod_scalar")
+cdef const mxn_op* OP_RMOD_SCALAR = _find(b"_rmod_scalar")
+cdef const mxn_op* OP_POW_SCALAR = _find(b"_power_scalar")
+cdef const mxn_op* OP_RPOW_SCALAR = _find(b"_rpower_scalar")
+cdef const mxn_op* OP_EQ_SCALAR = _find(b"_equal_scalar")
+cdef const mxn_op* OP_NE_SCALAR = _find(b"_not_equal_scalar")
+cdef const mxn_op* OP_GT_SCALAR = _find(b"_greater_scalar")
+cdef const mxn_op* OP_GE_SCALAR = _find(b"_greater_equal_scalar")
+cdef const mxn_op* OP_LT_SCALAR = _find(b"_lesser_scalar")
+cdef const mxn_op* OP_LE_SCALAR = _find(b"_lesser_equal_scalar")
+
+cdef const char* SCALAR_KEY[1]
+SCALAR_KEY[0] = b"scalar"
+
+_as_ndarray = None  # set by mxnext.ndarray: converts array-likes (NumPy) to NDArray
+
+
+def _set_converter(fn):
+    global _as_ndarray
+    _as_ndarray = fn
+
+
+cdef inline bint _is_scalar(object x):
+    return isinstance(x, (float, int))
+
+
+cdef object _invoke2(const mxn_op* op, NDArrayBase a, NDArrayBase b):
+    cdef mxn_ndarray* ins[2]
+    cdef mxn_ndarray* out = NULL
+    cdef int32_t n_out = 0
+    ins[0] = a.handle
+    ins[1] = b.handle
+    check(mxn_op_invoke(op, 2, ins, 0, NULL, NULL, 1, &out, &n_out))
+    return _wrap(out)
+
+
+cdef object _invoke_scalar(const mxn_op* op, NDArrayBase a, double scalar):
+    cdef mxn_ndarray* out = NULL
+    cdef int32_t n_out = 0
+    cdef mxn_value v
+    v.type = MXN_VALUE_FLOAT
+    v.len = 0
+    v.u.f = scalar
+    check(mxn_op_invoke(op, 1, &a.handle, 1, SCALAR_KEY, &v, 1, &out, &n_out))
+    return _wrap(out)
+
+
+cdef object _binary(NDArrayBase self, object other, const mxn_op* op, const mxn_op* op_scalar):
+    if isinstance(other, NDArrayBase):
+        return _invoke2(op, self, <NDArrayBase>other)
+    if _is_scalar(other):
+        return _invoke_scalar(op_scalar, self, <double>other)
+    if hasattr(other, '__array__') or isinstance(other, (list, tuple)):
+        return _invoke2(op, self, _as_ndarray(other, self))
+    return NotImplemented
+
+
+cdef object _rbinary(NDArrayBase self, object other, const mxn_op* op, const mxn_op* op_rscalar):
+    # other (op) self, where other is not an NDArray
+    if _is_scalar(other):
+        return _invoke_scalar(op_rscalar, self, <double>other)
+    if hasattr(other, '__array__') or isinstance(other, (list, tuple)):
+        return _invoke2(op, _as_ndarray(other, self), self)
+    return NotImplemented
+
+
+cdef object _binary_into(NDArrayBase self, object other, const mxn_op* op, const mxn_op* op_scalar):
+    cdef mxn_ndarray* ins[2]
+    cdef mxn_value v
+    cdef NDArrayBase rhs
+    if _is_scalar(other):
+        v.type = MXN_VALUE_FLOAT
+        v.len = 0
+        v.u.f = <double>other
+        check(mxn_op_invoke_into(op_scalar, 1, &self.handle, 1, SCALAR_KEY, &v, 1, &self.handle))
+        return self
+    if isinstance(other, NDArrayBase):
+        rhs = <NDArrayBase>other
+    elif hasattr(other, '__array__') or isinstance(other, (list, tuple)):
+        rhs = _as_ndarray(other, self)
+    else:
+        return NotImplemented
+    ins[0] = self.handle
+    ins[1] = rhs.handle
+    check(mxn_op_invoke_into(op, 2, ins, 0, NULL, NULL, 1, &self.handle))
+    return self
+
+
+# ---- generic invocation with typed parameters ------------------------------------------------
+
+# Parameter type codes, as in the schema (and mxn_value_type).
+T_INT = MXN_VALUE_INT
+T_FLOAT = MXN_VALUE_FLOAT
+T_BOOL = MXN_VALUE_BOOL
+T_STRING = MXN_VALUE_STRING
+T_SHAPE = MXN_VALUE_SHAPE
+T_DTYPE = MXN_VALUE_DTYPE
+T_DEVICE = MXN_VALUE_DEVICE
+# A None inside a tuple parameter (slice begin/end) crosses as this value.
+NONE_INDEX = INT64_MIN
+
+_dtype_code = None  # set by mxnext.ndarray: dtype-like -> MXNet type flag
+
+
+def _set_dtype_converter(fn):
+    global _dtype_code
+    _dtype_code = fn
+
+
+cdef enum:
+    MAX_PARAMS = 32
+    MAX_DIMS = 16
+    STACK_INPUTS = 16
+
+
+cdef int _to_value(mxn_value* v, int64_t* dims, int type_code, object value, list keep,
+                   bytes key) except -1:
+    v.len = 0
+    if value is None:
+        v.type = MXN_VALUE_NONE
+        v.u.i = 0
+        return 0
+    v.type = type_code
+    if type_code == MXN_VALUE_INT or type_code == MXN_VALUE_BOOL:
+        v.u.i = int(value)
+    elif type_code == MXN_VALUE_FLOAT:
+        v.u.f = float(value)
+    elif type_code == MXN_VALUE_STRING:
+        b = value.encode() if isinstance(value, str) else bytes(value)
+        keep.append(b)
+        v.u.s = <const char*>(<bytes>b)
+    elif type_code == MXN_VALUE_SHAPE:
+        if isinstance(value, int):
+            value = (value,)
+        n = len(value)
+        if n > MAX_DIMS:
+            raise ValueError(f"parameter '{key.decode()}': at most {MAX_DIMS} entries, got {n}")
+        for j in range(n):
+            item = value[j]
+            dims[j] = INT64_MIN if item is None else int(item)
+        v.len = n
+        v.u.dims = dims
+    elif type_code == MXN_VALUE_DTYPE:
+        v.u.i = _dtype_code(value)
+    elif type_code == MXN_VALUE_DEVICE:
+        v.u.i = value.device_typeid
+        v.len = value.device_id
+    else:
+        raise TypeError(f"unknown parameter type code {type_code}")
+    return 0
+
+
+def invoke(size_t op_address, inputs, tuple keys, tuple types, tuple values, out=None):
+    """Run operator `op_address` on `inputs` (NDArrays) with typed parameters.
+
+    keys: parameter names as bytes; types: T_* codes; values: Python values (None = default).
+    Returns one NDArray, or a list when the operator has several outputs; with `out`, writes
+    into it (an NDArray or a list of them) and returns it."""
+    cdef const mxn_op* op = <const mxn_op*>op_address
+    cdef Py_ssize_t n_in = len(inputs), n_params = len(keys), i
+    cdef mxn_ndarray* in_stack[STACK_INPUTS]
+    cdef mxn_ndarray** ins = in_stack
+    cdef const char* key_ptrs[MAX_PARAMS]
+    cdef mxn_value vals[MAX_PARAMS]
+    cdef int64_t dims[MAX_PARAMS][MAX_DIMS]
+    cdef mxn_ndarray* outs[16]
+    cdef int32_t n_out = 0
+    cdef list keep = []
+    cdef int rc
+    if n_params > MAX_PARAMS:
+        raise ValueError(f"at most {MAX_PARAMS} parameters")
+    for i in range(n_params):
+        key_ptrs[i] = <const char*>(<bytes>keys[i])
+        _to_value(&vals[i], dims[i], types[i], values[i], keep, keys[i])
+    if n_in > STACK_INPUTS:
+        ins = <mxn_ndarray**>malloc(n_in * sizeof(mxn_ndarray*))
+        if ins == NULL:
+            raise MemoryError()
+    try:
+        for i in range(n_in):
+            x = inputs[i]
+            if not isinstance(x, NDArrayBase):
+                raise TypeError(f"input {i} must be an NDArray, got {type(x).__name__}")
+            ins[i] = (<NDArrayBase>x).handle
+        if out is None:
+            check(mxn_op_invoke(op, <int32_t>n_in, ins, <int32_t>n_params, key_ptrs, vals,
+                                16, outs, &n_out))
+            if n_out == 1:
+                return _wrap(outs[0])
+            return [_wrap(outs[i]) for i in range(n_out)]
+        out_list = [out] if isinstance(out, NDArrayBase) else list(out)
+        if len(out_list) > 16:
+            raise ValueError("at most 16 outputs")
+        for i in range(len(out_list)):
+            if not isinstance(out_list[i], NDArrayBase):
+                raise TypeError(f"out must be an NDArray, got {type(out_list[i]).__name__}")
+            outs[i] = (<NDArrayBase>out_list[i]).handle
+        check(mxn_op_invoke_into(op, <int32_t>n_in, ins, <int32_t>n_params, key_ptrs, vals,
+                                 <int32_t>len(out_list), outs))
+        return out
+    finally:
+        if ins != in_stack:
+            free(ins)
+
+
+# ---- creation, transfers, views ---------------------------------------------------------------
+
+def empty(shape, int dtype_code, int device_type, int device_id):
+    cdef int64_t dims[MAX_DIMS]
+    cdef mxn_ndarray* h = NULL
+    n = len(shape)
+    if n > MAX_DIMS:
+        raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
+    for i in range(n):
+        dims[i] = shape[i]
+    check(mxn_ndarray_create(dims, <int32_t>n, dtype_code, device_type, device_id, &h))
+    return _wrap(h)
+
+
+def from_buffer(object array, int dtype_code, int device_type, int device_id):
+    """New array holding a copy of a C-contiguous buffer (a NumPy array)."""
+    cdef Py_buffer buf
+    cdef int64_t dims[MAX_DIMS]
+    cdef mxn_ndarray* h = NULL
+    shape = array.shape
+    n = len(shape)
+    if n > MAX_DIMS:
+        raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
+    for i in range(n):
+        dims[i] = shape[i]
+    PyObject_GetBuffer(array, &buf, PyBUF_C_CONTIGUOUS)
+    try:
+        check(mxn_ndarray_from_data(dims, <int32_t>n, dtype_code, device_type, device_id,
+                                    buf.buf, <size_t>buf.len, &h))
+    finally:
+        PyBuffer_Release(&buf)
+    return _wrap(h)
+
+
+def copy_to_buffer(NDArrayBase src, object array):
+    """Copies src into a writable C-contiguous buffer of the same byte size (waits first)."""
+    cdef Py_buffer buf
+    cdef int rc
+    PyObject_GetBuffer(array, &buf, PyBUF_C_CONTIGUOUS | 0x0001)  # PyBUF_WRITABLE
+    try:
+        with nogil:
+            rc = mxn_ndarray_copy_to_host(src.handle, buf.buf, <size_t>buf.len)
+        check(rc)
+    finally:
+        PyBuffer_Release(&buf)
+
+
+def copy_from_buffer(NDArrayBase dst, object array):
+    cdef Py_buffer buf
+    cdef int rc
+    PyObject_GetBuffer(array, &buf, PyBUF_C_CONTIGUOUS)
+    try:
+        with nogil:
+            rc = mxn_ndarray_copy_from_host(dst.handle, buf.buf, <size_t>buf.len)
+        check(rc)
+    finally:
+        PyBuffer_Release(&buf)
+
+
+def copy_to(NDArrayBase src, NDArrayBase dst):
+    check(mxn_ndarray_copy_to(src.handle, dst.handle))
+
+
+def slice_view(NDArrayBase a, int64_t begin, int64_t end):
+    cdef mxn_ndarray* h = NULL
+    check(mxn_ndarray_slice(a.handle, begin, end, &h))
+    return _wrap(h)
+
+
+def at_view(NDArrayBase a, int64_t index):
+    cdef mxn_ndarray* h = NULL
+    check(mxn_ndarray_at(a.handle, index, &h))
+    return _wrap(h)
+
+
+def reshape_view(NDArrayBase a, shape, bint reverse=False):
+    cdef int64_t dims[MAX_DIMS]
+    cdef mxn_ndarray* h = NULL
+    n = len(shape)
+    if n > MAX_DIMS:
+        raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
+    for i in range(n):
+        dims[i] = shape[i]
+    check(mxn_ndarray_reshape(a.handle, dims, <int32_t>n, reverse, &h))
+    return _wrap(h)
+
+
+def wait_all():
+    cdef int rc
+    with nogil:
+        rc = mxn_wait_all()
+    check(rc)
+
+
+# ---- DLPack ------------------------------------------------------------------------------------
+
+cdef void _versioned_capsule_destructor(object capsule) noexcept:
+    # Runs when the capsule dies unconsumed: the producer (us) must release the tensor.
+    cdef DLManagedTensorVersioned* m
+    if PyCapsule_IsValid(capsule, b"dltensor_versioned"):
+        m = <DLManagedTensorVersioned*>PyCapsule_GetPointer(capsule, b"dltensor_versioned")
+        if m != NULL and m.deleter != NULL:
+            m.deleter(m)
+
+
+cdef void _legacy_capsule_destructor(object capsule) noexcept:
+    cdef DLManagedTensor* m
+    if PyCapsule_IsValid(capsule, b"dltensor"):
+        m = <DLManagedTensor*>PyCapsule_GetPointer(capsule, b"dltensor")
+        if m != NULL and m.deleter != NULL:
+            m.deleter(m)
+
+
+def to_dlpack(NDArrayBase a, bint versioned=True):
+    """A DLPack capsule sharing a's memory (waits for pending writes first)."""
+    cdef DLManagedTensorVersioned* mv = NULL
+    cdef DLManagedTensor* ml = NULL
+    cdef int rc
+    if versioned:
+        with nogil:
+            rc = mxn_ndarray_to_dlpack(a.handle, &mv)
+        check(rc)
+        return PyCapsule_New(mv, b"dltensor_versioned", _versioned_capsule_destructor)
+    with nogil:
+        rc = mxn_ndarray_to_dlpack_legacy(a.handle, &ml)
+    check(rc)
+    return PyCapsule_New(ml, b"dltensor", _legacy_capsule_destructor)
+
+
+def from_dlpack_capsule(object capsule):
+    """Consumes a DLPack capsule (versioned or legacy) into a new array."""
+    cdef mxn_ndarray* h = NULL
+    cdef DLManagedTensorVersioned* mv
+    cdef DLManagedTensor* ml
+    if PyCapsule_IsValid(capsule, b"dltensor_versioned"):
+        mv = <DLManagedTensorVersioned*>PyCapsule_GetPointer(capsule, b"dltensor_versioned")
+        check(mxn_ndarray_from_dlpack(mv, &h))
+        PyCapsule_SetName(capsule, b"used_dltensor_versioned")
+        return _wrap(h)
+    if PyCapsule_IsValid(capsule, b"dltensor"):
+        ml = <DLManagedTensor*>PyCapsule_GetPointer(capsule, b"dltensor")
+        check(mxn_ndarray_from_dlpack_legacy(ml, &h))
+        PyCapsule_SetName(capsule, b"used_dltensor")
+        return _wrap(h)
+    raise ValueError("not a DLPack capsule, or one that was already consumed")
+
+
+# ---- runtime ---------------------------------------------------------------------------------
+
+def random_seed(uint64_t seed):
+    check(mxn_random_seed(seed))
+
+
+def engine_info():
+    cdef const char* name = NULL
+    cdef int32_t workers = 0
+    check(mxn_engine_info(&name, &workers))
+    return name.decode(), workers
+
+
+def memory_stats(int device_type=1, int device_id=0):
+    cdef mxn_memory_stats s
+    s.struct_size = sizeof(mxn_memory_stats)
+    check(mxn_memory_stats_get(device_type, device_id, &s))
+    return {'live_bytes': s.live_bytes, 'peak_bytes': s.peak_bytes,
+            'cached_bytes': s.cached_bytes, 'alloc_count': s.alloc_count,
+            'limit_bytes': s.limit_bytes}
+
+
+def memory_release_cached(int device_type=1, int device_id=0):
+    check(mxn_memory_release_cached(device_type, device_id))
+
+
+def memory_set_limit(int64_t limit_bytes, int device_type=1, int device_id=0):
+    check(mxn_memory_set_limit(device_type, device_id, limit_bytes))
+
+
+def device_count(int device_type):
+    cdef int32_t n = 0
+    check(mxn_device_count(device_type, &n))
+    return n
