@@ -59,6 +59,9 @@ struct OpDef {
   OpDef& choice(std::string name, std::vector<std::string> choices, std::string default_value,
                 std::string doc);
   OpDef& ctx_param();  // adds ctx (device) and marks outputs placed by it
+  // Operators that create an array from nothing (_zeros, _random_uniform): shape, ctx and
+  // dtype parameters, and the output shape taken from `shape`.
+  OpDef& creation_params(std::string dtype_doc);
   OpDef& shape_fn(InferShapeFn fn);
   OpDef& type_fn(InferTypeFn fn);
   OpDef& cpu(ComputeFn fn);

@@ -106,6 +106,17 @@ OpDef& OpDef::ctx_param() {
   has_ctx_param = true;
   return *this;
 }
+OpDef& OpDef::creation_params(std::string dtype_doc) {
+  param("shape", ParamType::kShape, ParamValue::of_shape(Shape()),
+        "Shape of the output (() is a 0-d array).");
+  ctx_param();
+  param("dtype", ParamType::kDType, ParamValue::of_dtype(DType::kFloat32), std::move(dtype_doc));
+  return shape_fn([](const OpParams& p, const std::vector<Shape>&, std::vector<Shape>* out) {
+    const Shape& s = p.get_shape("shape");
+    (*out)[0] = Shape::from_dims(s.data(), s.ndim(), "shape");
+  });
+}
+
 OpDef& OpDef::shape_fn(InferShapeFn fn) {
   infer_shape = std::move(fn);
   return *this;

@@ -20,15 +20,7 @@ OpDef& init_op(const char* name, const char* doc) {
   return OpRegistry::get()
       .add(name)
       .describe(doc)
-      .param("shape", ParamType::kShape, ParamValue::of_shape(Shape()),
-             "Shape of the output (() is a 0-d array).")
-      .ctx_param()
-      .param("dtype", ParamType::kDType, ParamValue::of_dtype(DType::kFloat32),
-             "Dtype of the output.")
-      .shape_fn([](const OpParams& p, const std::vector<Shape>&, std::vector<Shape>* out) {
-        const Shape& s = p.get_shape("shape");
-        (*out)[0] = Shape::from_dims(s.data(), s.ndim(), "shape");
-      });
+      .creation_params("Dtype of the output.");
 }
 
 OpDef& like_op(const char* name, const char* doc, double value) {

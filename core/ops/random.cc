@@ -20,15 +20,7 @@ void float_dtype_type(const OpParams& p, const std::vector<DType>&, std::vector<
 OpDef& random_op(const char* name) {
   return OpRegistry::get()
       .add(name)
-      .param("shape", ParamType::kShape, ParamValue::of_shape(Shape()),
-             "Shape of the output (() is a 0-d array).")
-      .ctx_param()
-      .param("dtype", ParamType::kDType, ParamValue::of_dtype(DType::kFloat32),
-             "Dtype of the output (float16, float32 or float64).")
-      .shape_fn([](const OpParams& p, const std::vector<Shape>&, std::vector<Shape>* out) {
-        const Shape& s = p.get_shape("shape");
-        (*out)[0] = Shape::from_dims(s.data(), s.ndim(), "shape");
-      })
+      .creation_params("Dtype of the output (float16, float32 or float64).")
       .type_fn(float_dtype_type)
       .random();
 }

@@ -165,24 +165,6 @@ TEST_P(EngineTest, IndependentOperationsOverlap) {
   eng->delete_var(b);
 }
 
-TEST_P(EngineTest, ReadsOfOneVariableRunTogether) {
-  if (!threaded()) GTEST_SKIP() << "the naive engine runs one operation at a time";
-  EngineVar* v = var();
-  // Each read waits (bounded) until the other has started: only possible if they overlap.
-  std::atomic<int> started{0};
-  std::atomic<int> saw_both{0};
-  auto read = [&] {
-    ++started;
-    const auto t0 = Clock::now();
-    while (started.load() < 2 && ms_since(t0) < 5000) std::this_thread::yield();
-    if (started.load() == 2) ++saw_both;
-  };
-  push(e(), read, {v}, {});
-  push(e(), read, {v}, {});
-  e().wait_all();
-  EXPECT_EQ(saw_both.load(), 2);
-}
-
 TEST_P(EngineTest, WritesKeepPushOrder) {
   EngineVar* v = var();
   EngineVar* other = var();
@@ -534,6 +516,26 @@ INSTANTIATE_TEST_SUITE_P(BothEngines, EngineTest, ::testing::Values("threaded", 
 
 // ---------------------------------------------------------------------------------------------
 // Threaded-engine specifics.
+
+// Threaded only: the naive engine runs one operation at a time by design.
+TEST(ThreadedEngine, ReadsOfOneVariableRunTogether) {
+  auto eng = make_threaded_engine(4);
+  EngineVar* v = eng->new_var();
+  // Each read waits (bounded) until the other has started: only possible if they overlap.
+  std::atomic<int> started{0};
+  std::atomic<int> saw_both{0};
+  auto read = [&] {
+    ++started;
+    const auto t0 = Clock::now();
+    while (started.load() < 2 && ms_since(t0) < 5000) std::this_thread::yield();
+    if (started.load() == 2) ++saw_both;
+  };
+  push(*eng, read, {v}, {});
+  push(*eng, read, {v}, {});
+  eng->wait_all();
+  EXPECT_EQ(saw_both.load(), 2);
+  eng->delete_var(v);
+}
 
 TEST(ThreadedEngine, RunInlineNotReadyRunsLater) {
   auto eng = make_threaded_engine(2);

@@ -459,15 +459,21 @@ def invoke(size_t op_address, inputs, tuple keys, tuple types, tuple values, out
 
 # ---- creation, transfers, views ---------------------------------------------------------------
 
-def empty(shape, int dtype_code, int device_type, int device_id):
-    cdef int64_t dims[MAX_DIMS]
-    cdef mxn_ndarray* h = NULL
+cdef int32_t _fill_dims(int64_t* dims, shape) except -1:
+    """Copies a shape tuple into dims[MAX_DIMS]; returns its length."""
     n = len(shape)
     if n > MAX_DIMS:
         raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
     for i in range(n):
         dims[i] = shape[i]
-    check(mxn_ndarray_create(dims, <int32_t>n, dtype_code, device_type, device_id, &h))
+    return <int32_t>n
+
+
+def empty(shape, int dtype_code, int device_type, int device_id):
+    cdef int64_t dims[MAX_DIMS]
+    cdef mxn_ndarray* h = NULL
+    cdef int32_t n = _fill_dims(dims, shape)
+    check(mxn_ndarray_create(dims, n, dtype_code, device_type, device_id, &h))
     return _wrap(h)
 
 
@@ -476,15 +482,10 @@ def from_buffer(object array, int dtype_code, int device_type, int device_id):
     cdef Py_buffer buf
     cdef int64_t dims[MAX_DIMS]
     cdef mxn_ndarray* h = NULL
-    shape = array.shape
-    n = len(shape)
-    if n > MAX_DIMS:
-        raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
-    for i in range(n):
-        dims[i] = shape[i]
+    cdef int32_t n = _fill_dims(dims, array.shape)
     PyObject_GetBuffer(array, &buf, PyBUF_C_CONTIGUOUS)
     try:
-        check(mxn_ndarray_from_data(dims, <int32_t>n, dtype_code, device_type, device_id,
+        check(mxn_ndarray_from_data(dims, n, dtype_code, device_type, device_id,
                                     buf.buf, <size_t>buf.len, &h))
     finally:
         PyBuffer_Release(&buf)
@@ -535,12 +536,8 @@ def at_view(NDArrayBase a, int64_t index):
 def reshape_view(NDArrayBase a, shape, bint reverse=False):
     cdef int64_t dims[MAX_DIMS]
     cdef mxn_ndarray* h = NULL
-    n = len(shape)
-    if n > MAX_DIMS:
-        raise ValueError(f"at most {MAX_DIMS} dimensions, got {n}")
-    for i in range(n):
-        dims[i] = shape[i]
-    check(mxn_ndarray_reshape(a.handle, dims, <int32_t>n, reverse, &h))
+    cdef int32_t n = _fill_dims(dims, shape)
+    check(mxn_ndarray_reshape(a.handle, dims, n, reverse, &h))
     return _wrap(h)
 
 
