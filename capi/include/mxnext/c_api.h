@@ -302,6 +302,9 @@ MXN_API int mxn_memory_release_cached(int32_t device_type, int32_t device_id);
  * MXN_ERR_OOM. Also set by MXNEXT_CPU_MEMORY_LIMIT. */
 MXN_API int mxn_memory_set_limit(int32_t device_type, int32_t device_id, int64_t limit_bytes);
 
+/* ---------------------------------------------------------------------------------------- */
+/* New sections are inserted above this line, one per handle family.                        */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
