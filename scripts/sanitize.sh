@@ -4,10 +4,13 @@
 #   scripts/sanitize.sh            # both
 #   scripts/sanitize.sh asan       # or: tsan
 #
-# build/asan: -DMXN_SANITIZE=address, runs engine_test and runtime_test (storage + base).
+# build/asan: -DMXN_SANITIZE=address, runs engine_test, runtime_test (storage + base), io_test
+#             and recordio_fuzz (3000 mutated .rec files; FUZZ_ITERATIONS to change).
+#             and params_fuzz (10000 mutated .params files through the C ABI loader;
+#             PARAMS_FUZZ_ITERATIONS to change).
 # build/tsan: -DMXN_SANITIZE=thread,  runs engine_test and runtime_test with a smaller random
 #             DAG (MXNEXT_TEST_DAG_OPS, default 20000 here).
-# Only those targets are built (they link mxn_runtime: no operators, no BLAS code).
+# Only those targets are built (they link mxn_runtime and mxn_io_base: no operators, no BLAS).
 # Exits non-zero on a build failure, a test failure or any sanitizer report.
 # Environment: JOBS (ninja -j, default 2), TSAN_DAG_OPS; GTEST_FILTER etc. pass through.
 set -euo pipefail
@@ -68,11 +71,18 @@ for which in "${WHICH[@]}"; do
   case "$which" in
     asan)
       echo "== AddressSanitizer (build/asan)"
-      configure_and_build asan address engine_test runtime_test
+      configure_and_build asan address engine_test runtime_test io_test recordio_fuzz params_fuzz
       export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_init_order=1:check_initialization_order=1"
-      for t in engine_test runtime_test; do
+      for t in engine_test runtime_test io_test; do
         run_test "asan/$t" "$ROOT/build/asan/tests/cpp/$t"
       done
+      # Byte-level mutations of small .rec files through the reader, header parser, decoders
+      # and augmentation (core/io); FUZZ_ITERATIONS for a longer run (README).
+      run_test "asan/recordio_fuzz" "$ROOT/build/asan/tests/fuzz/recordio_fuzz" \
+        --iterations "${FUZZ_ITERATIONS:-3000}"
+      # The .params loader through the C ABI: mutated MXNet fixtures (tests/data/params).
+      run_test "asan/params_fuzz" "$ROOT/build/asan/tests/fuzz/params_fuzz" \
+        --iterations "${PARAMS_FUZZ_ITERATIONS:-10000}"
       ;;
     tsan)
       echo "== ThreadSanitizer (build/tsan)"

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "capi/src/handles.h"
+#include "core/autograd/autograd.h"
 
 using namespace mxn;
 using mxn::capi::check_out;
@@ -17,6 +18,7 @@ const std::vector<mxn_op>& op_handles() {
     std::sort(ops.begin(), ops.end(),
               [](const OpDef* a, const OpDef* b) { return a->name < b->name; });
     for (const OpDef* d : ops) {
+      if (!d->backward_of.empty()) continue;  // internal to the core, as in the schema
       mxn_op h;
       h.def = d;
       v->push_back(h);
@@ -73,7 +75,26 @@ std::vector<NDArray> gather_inputs(int32_t num_inputs, mxn_ndarray* const* input
   return in;
 }
 
-OpParams gather_params(const OpDef& op, int32_t num_params, const char* const* keys,
+// Runs f, naming the operator in any error it throws (unless a deeper layer already did), so
+// that argument errors found here carry op_name like those found in the core.
+template <typename F>
+auto naming_op(const OpDef& def, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (Error& e) {
+    if (e.op_name().empty()) {
+      e.with_op(def.name);
+      if (e.message().rfind(def.name + ":", 0) != 0) e.prefix(def.name);
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+namespace mxn::capi {
+
+OpParams params_from_values(const OpDef& op, int32_t num_params, const char* const* keys,
                        const mxn_value* values) {
   MXN_CHECK(num_params >= 0, ErrorCode::kInvalidArg, "num_params is negative");
   MXN_CHECK(num_params == 0 || (keys != nullptr && values != nullptr), ErrorCode::kInvalidArg,
@@ -91,22 +112,7 @@ OpParams gather_params(const OpDef& op, int32_t num_params, const char* const* k
   return OpParams::parse(op, num_params, keys, vals);
 }
 
-// Runs f, naming the operator in any error it throws (unless a deeper layer already did), so
-// that argument errors found here carry op_name like those found in the core.
-template <typename F>
-auto naming_op(const OpDef& def, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (Error& e) {
-    if (e.op_name().empty()) {
-      e.with_op(def.name);
-      if (e.message().rfind(def.name + ":", 0) != 0) e.prefix(def.name);
-    }
-    throw;
-  }
-}
-
-}  // namespace
+}  // namespace mxn::capi
 
 extern "C" {
 
@@ -140,7 +146,8 @@ int mxn_op_find(const char* name, const mxn_op** out) {
   check_out(out, "out");
   MXN_CHECK(name != nullptr, ErrorCode::kInvalidArg, "operator name is NULL");
   const OpDef* def = OpRegistry::get().find(name);
-  MXN_CHECK(def != nullptr, ErrorCode::kInvalidArg, "no operator named '", name, "'");
+  MXN_CHECK(def != nullptr && def->backward_of.empty(), ErrorCode::kInvalidArg,
+            "no operator named '", name, "'");
   const auto& ops = op_handles();
   auto it = std::lower_bound(ops.begin(), ops.end(), def->name,
                              [](const mxn_op& h, const std::string& n) { return h.def->name < n; });
@@ -165,11 +172,11 @@ int mxn_op_invoke(const mxn_op* op, int32_t num_inputs, mxn_ndarray* const* inpu
     check_out(outputs, "outputs");
     check_out(num_outputs, "num_outputs");
     std::vector<NDArray> in = gather_inputs(num_inputs, inputs);
-    OpParams params = gather_params(def, num_params, keys, values);
-    MXN_CHECK(max_outputs >= static_cast<int32_t>(def.outputs.size()), ErrorCode::kInvalidArg,
-              def.name, " has ", def.outputs.size(), " outputs but max_outputs is ",
-              max_outputs);
-    std::vector<NDArray> out = invoke_op(def, in, params, nullptr);
+    OpParams params = capi::params_from_values(def, num_params, keys, values);
+    const int32_t visible = def.num_visible_outputs(params);
+    MXN_CHECK(max_outputs >= visible, ErrorCode::kInvalidArg, def.name, " has ", visible,
+              " outputs but max_outputs is ", max_outputs);
+    std::vector<NDArray> out = autograd::invoke(def, in, params, nullptr);
     // All handles first, so that a failure leaves *outputs untouched and leaks nothing.
     std::vector<std::unique_ptr<mxn_ndarray>> handles;
     handles.reserve(out.size());
@@ -196,8 +203,8 @@ int mxn_op_invoke_into(const mxn_op* op, int32_t num_inputs, mxn_ndarray* const*
                 i, h ? " is not an array handle" : " is NULL");
       out.push_back(h->array);
     }
-    OpParams params = gather_params(def, num_params, keys, values);
-    invoke_op(def, in, params, &out);
+    OpParams params = capi::params_from_values(def, num_params, keys, values);
+    autograd::invoke(def, in, params, &out);
   });
   MXN_API_END();
 }

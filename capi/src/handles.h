@@ -11,6 +11,10 @@
 // Magic tags catch a handle of one type passed where another is expected.
 constexpr uint32_t kNDArrayMagic = 0x4e44524eu;  // "NDRN"
 constexpr uint32_t kOpMagic = 0x4f50484eu;       // "OPHN"
+constexpr uint32_t kSymbolMagic = 0x53594d42u;   // "SYMB"
+constexpr uint32_t kStringsMagic = 0x53545253u;  // "STRS"
+constexpr uint32_t kShapesMagic = 0x53485053u;   // "SHPS"
+constexpr uint32_t kExecutorMagic = 0x45584543u; // "EXEC"
 
 struct mxn_ndarray {
   uint32_t magic = kNDArrayMagic;
@@ -21,6 +25,10 @@ struct mxn_op {
   uint32_t magic = kOpMagic;
   const mxn::OpDef* def = nullptr;
 };
+
+namespace mxn {
+class Symbol;
+}
 
 namespace mxn::capi {
 
@@ -35,6 +43,13 @@ void check_out(T* p, const char* what) {
   MXN_CHECK(p != nullptr, ErrorCode::kInvalidArg, what, " (an output pointer) is NULL");
 }
 mxn_ndarray* new_handle(NDArray a);
+// A string list handle owned by the caller (c_api_symbol.cc).
+mxn_strings* new_strings(std::vector<std::string> items);
+// The symbol behind a handle (c_api_symbol.cc).
+const Symbol& symbol_of(const mxn_symbol* h, const char* what);
+// Typed C values -> an operator's parsed parameters (c_api_op.cc).
+OpParams params_from_values(const OpDef& op, int32_t num_params, const char* const* keys,
+                            const mxn_value* values);
 
 }  // namespace mxn::capi
 

@@ -59,6 +59,7 @@ bool Shape::operator==(const Shape& o) const {
 }
 
 std::string Shape::str() const {
+  if (ndim_ < 0) return "(unknown)";
   std::string s = "(";
   for (int i = 0; i < ndim_; ++i) {
     if (i) s += ',';

@@ -18,6 +18,13 @@ class Shape {
   // Validates ndim and that every dim is >= 0 (throws kShape naming `what`).
   static Shape from_dims(const int64_t* dims, int ndim, const char* what = "shape");
 
+  // A shape not known yet (symbolic shape inference): ndim() is -1 and nothing else applies.
+  static Shape unknown() {
+    Shape s;
+    s.ndim_ = -1;
+    return s;
+  }
+  bool is_known() const { return ndim_ >= 0; }
   int ndim() const { return ndim_; }
   int64_t operator[](int i) const { return d_[i]; }
   int64_t& operator[](int i) { return d_[i]; }

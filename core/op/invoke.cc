@@ -35,8 +35,14 @@ size_t inline_limit_bytes() {
   throw e;
 }
 
-void default_infer_type(const OpDef& op, const OpParams& params, const std::vector<DType>& in,
-                        std::vector<DType>* out) {
+}  // namespace
+
+void infer_node_types(const OpDef& op, const OpParams& params, const std::vector<DType>& in,
+                      std::vector<DType>* out) {
+  if (op.infer_type) {
+    op.infer_type(params, in, out);
+    return;
+  }
   DType t = DType::kFloat32;
   if (!in.empty()) {
     t = in[0];
@@ -56,8 +62,6 @@ void default_infer_type(const OpDef& op, const OpParams& params, const std::vect
   out->assign(out->size(), t);
 }
 
-}  // namespace
-
 void random_seed(uint64_t seed) {
   RandomState& s = random_state();
   std::lock_guard<std::mutex> lock(s.mu);
@@ -74,9 +78,12 @@ void random_reserve(uint64_t count, uint64_t* seed, uint64_t* counter) {
 }
 
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
-                               const OpParams& params_in, const std::vector<NDArray>* outputs) {
+                               const OpParams& params_in, const std::vector<NDArray>* outputs,
+                               bool is_train) {
   OpParams params = params_in;
   try {
+    MXN_CHECK(&params.op() == &op || params.op().name == op.backward_of, ErrorCode::kInternal,
+              "parameters of ", params.op().name, " passed to ", op.name);
     // Inputs: count (variadic count set from the inputs when not given) and placement.
     if (!op.variadic_count.empty()) {
       if (params.is_none(op.variadic_count.c_str())) {
@@ -107,21 +114,19 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
       in_shapes.push_back(inputs[i].shape());
       in_types.push_back(inputs[i].dtype());
     }
-    const size_t num_out = op.outputs.size();
+    const size_t num_out = static_cast<size_t>(op.num_outputs(params));
     std::vector<DType> out_types(num_out);
-    if (op.infer_type) {
-      op.infer_type(params, in_types, &out_types);
-    } else {
-      default_infer_type(op, params, in_types, &out_types);
-    }
+    infer_node_types(op, params, in_types, &out_types);
     std::vector<Shape> out_shapes(num_out);
     op.infer_shape(params, in_shapes, &out_shapes);
 
     std::vector<NDArray> outs;
     if (outputs != nullptr) {
-      MXN_CHECK(outputs->size() == num_out, ErrorCode::kInvalidArg, "has ", num_out,
-                " output", num_out == 1 ? "" : "s", ", got ", outputs->size(), " out arrays");
-      for (size_t i = 0; i < num_out; ++i) {
+      const size_t num_visible = static_cast<size_t>(op.num_visible_outputs(params));
+      MXN_CHECK(outputs->size() == num_out || outputs->size() == num_visible,
+                ErrorCode::kInvalidArg, "has ", num_visible, " output",
+                num_visible == 1 ? "" : "s", ", got ", outputs->size(), " out arrays");
+      for (size_t i = 0; i < outputs->size(); ++i) {
         const NDArray& o = (*outputs)[i];
         if (o.shape() != out_shapes[i]) {
           throw Error(ErrorCode::kShape, cat("out array ", i, " has shape ", o.shape().str(),
@@ -136,6 +141,9 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
                   o.device().str(), " but the inputs are on ", dev.str());
       }
       outs = *outputs;
+      for (size_t i = outs.size(); i < num_out; ++i) {  // hidden outputs (Dropout's mask)
+        outs.push_back(NDArray::empty(out_shapes[i], out_types[i], dev));
+      }
     } else {
       outs.reserve(num_out);
       for (size_t i = 0; i < num_out; ++i) outs.push_back(NDArray::empty(out_shapes[i], out_types[i], dev));
@@ -145,15 +153,18 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
               "has no kernel for ", dev.str());
     OpContext ctx;
     ctx.dev = dev;
+    ctx.is_train = is_train;
     size_t total_bytes = 0;
     std::vector<TBlob> in_blobs, out_blobs;
     std::vector<std::shared_ptr<Chunk>> keep;  // storage stays alive until the kernel ran
     std::vector<EngineVar*> reads, writes;
     in_blobs.reserve(inputs.size());
-    for (const NDArray& a : inputs) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const NDArray& a = inputs[i];
       in_blobs.push_back(a.blob());
       keep.push_back(a.chunk());
       reads.push_back(a.var());
+      if (op.is_aux_input(static_cast<int>(i))) writes.push_back(a.var());  // updated in place
       total_bytes += a.nbytes();
     }
     int64_t out_elems = 0;

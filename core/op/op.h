@@ -16,7 +16,17 @@ struct OpContext {
   Device dev;
   uint64_t seed = 0;     // counter-based randomness: key ...
   uint64_t counter = 0;  // ... and first counter reserved for this call
+  bool is_train = false;  // training mode (Dropout drops, BatchNorm uses batch statistics)
 };
+
+// Graph nodes (core/graph/node.h), named here for the gradient hook.
+struct Node;
+struct NodeEntry;
+// The gradient of an operator, as graph nodes: given its forward node and the gradients of
+// its outputs, one entry per input (an entry without a node means "no gradient": zero).
+// Typically one _backward_<op> node reading the output gradients and the forward values.
+using GradientFn = std::function<std::vector<NodeEntry>(const std::shared_ptr<Node>& node,
+                                                        const std::vector<NodeEntry>& out_grads)>;
 
 using InferShapeFn =
     std::function<void(const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out)>;
@@ -28,6 +38,8 @@ using ComputeFn = std::function<void(const OpContext&, const OpParams&,
 struct OpInput {
   std::string name;
   std::string doc;
+  bool aux = false;  // an auxiliary state the operator updates (BatchNorm's moving_mean)
+  bool optional = false;  // may be left out (FullyConnected's bias with no_bias=True)
 };
 
 struct OpDef {
@@ -46,11 +58,31 @@ struct OpDef {
   bool uses_random = false;
   // Operators without inputs place their output by this parameter (MXNet's ctx).
   bool has_ctx_param = false;
+  GradientFn gradient;  // empty: not differentiable
+  // Inputs that depend on parameters (FullyConnected without bias has data and weight only):
+  // returns the names of the inputs used: a prefix of `inputs` (aux flags go by position).
+  std::function<std::vector<std::string>(const OpParams&)> input_names_fn;
+  // Fills unknown (Shape::unknown()) input shapes from known ones: the weight shape of
+  // FullyConnected from data's and num_hidden. Used by symbolic shape inference.
+  std::function<void(const OpParams&, std::vector<Shape>* in)> infer_input_shapes;
+  // Outputs whose number depends on parameters (SliceChannel's num_outputs); names are
+  // "output0", "output1", ... Empty: `outputs` as declared.
+  std::function<int(const OpParams&)> num_outputs_fn;
+  // How many leading outputs a caller sees (Dropout hides its mask). Empty: all.
+  std::function<int(const OpParams&)> num_visible_fn;
+  // Output 0 may share the storage of input `inplace_input` (element-wise operators): the
+  // memory planner reuses a dying input's buffer. -1: never.
+  int inplace_input = -1;
+  // Set on _backward_* operators: they read the parameters of this forward operator (the
+  // backward node carries the forward node's parameters) and are left out of the schema.
+  std::string backward_of;
 
   // Builder used by MXN_REGISTER_OP.
   OpDef& describe(std::string text);
   OpDef& alias(std::string name);
   OpDef& input(std::string name, std::string doc = "");
+  OpDef& aux_input(std::string name, std::string doc = "");
+  OpDef& optional_input(std::string name, std::string doc = "");
   OpDef& variadic(std::string count_param);
   OpDef& output_names(std::vector<std::string> names);
   OpDef& param(std::string name, ParamType type, ParamValue default_value, std::string doc);
@@ -66,9 +98,20 @@ struct OpDef {
   OpDef& type_fn(InferTypeFn fn);
   OpDef& cpu(ComputeFn fn);
   OpDef& random();
+  OpDef& grad(GradientFn fn);
+  OpDef& inputs_used(std::function<std::vector<std::string>(const OpParams&)> names);
+  OpDef& input_shapes_fn(std::function<void(const OpParams&, std::vector<Shape>* in)> fn);
+  OpDef& dynamic_outputs(std::function<int(const OpParams&)> count);
+  OpDef& visible_outputs(std::function<int(const OpParams&)> count);
+  OpDef& backward_for(std::string forward_op);
+  OpDef& inplace(int input_index = 0);
 
   const ParamSpec* find_param(const std::string& name) const;
-  int num_inputs(const OpParams& params) const;
+  int num_inputs(const OpParams& params) const;  // including aux inputs
+  std::vector<std::string> input_names(const OpParams& params) const;
+  int num_outputs(const OpParams& params) const;
+  int num_visible_outputs(const OpParams& params) const;
+  bool is_aux_input(int index) const;  // the index-th input is an auxiliary state
 };
 
 class OpRegistry {
@@ -87,11 +130,19 @@ class OpRegistry {
   Impl* impl_ = nullptr;
 };
 
+// Output dtypes of an operator: its own rule, or "every input has one dtype, outputs take
+// it" (creation operators: their dtype parameter). Throws kDType naming the input.
+void infer_node_types(const OpDef& op, const OpParams& params, const std::vector<DType>& in,
+                      std::vector<DType>* out);
+
 std::string op_schema_to_json(std::vector<const OpDef*> ops);  // sorted by name
 
-// Infers, allocates (unless `outputs` is given) and pushes one operator invocation.
+// Infers, allocates (unless `outputs` is given) and pushes one operator invocation. Returns
+// every output, hidden ones included (callers show num_visible_outputs of them). Auxiliary
+// inputs are written. A _backward_ operator takes its forward operator's parameters.
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
-                               const OpParams& params, const std::vector<NDArray>* outputs);
+                               const OpParams& params, const std::vector<NDArray>* outputs,
+                               bool is_train = false);
 
 // Counter-based randomness (Philox4x32-10): the global seed and the next free counter.
 void random_seed(uint64_t seed);

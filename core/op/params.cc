@@ -82,16 +82,24 @@ std::string ParamValue::str() const {
 
 namespace {
 
-[[noreturn]] void bad_value(const OpDef& op, const ParamSpec& spec, const std::string& why) {
+[[noreturn]] void bad_value(const std::string& owner, const ParamSpec& spec,
+                            const std::string& why) {
   throw Error(ErrorCode::kInvalidArg,
-              cat(op.name, ": parameter '", spec.name, "' (", param_type_name(spec.type), ") ",
+              cat(owner, ": parameter '", spec.name, "' (", param_type_name(spec.type), ") ",
                   why))
-      .with_op(op.name);
+      .with_op(owner);
+}
+[[noreturn]] void bad_value(const OpDef& op, const ParamSpec& spec, const std::string& why) {
+  bad_value(op.name, spec, why);
 }
 
 }  // namespace
 
 ParamValue coerce_param(const OpDef& op, const ParamSpec& spec, const ParamValue& v) {
+  return coerce_param(op.name, spec, v);
+}
+
+ParamValue coerce_param(const std::string& op, const ParamSpec& spec, const ParamValue& v) {
   if (v.kind == ParamType::kNone) {
     if (spec.nullable || (!spec.required && spec.default_value.kind == ParamType::kNone)) return v;
     if (!spec.required) return spec.default_value;  // None means "use the default"
@@ -244,57 +252,65 @@ ParamValue parse_param_string(const OpDef& op, const ParamSpec& spec, const std:
 
 OpParams OpParams::parse(const OpDef& op, int num, const char* const* keys,
                          const ParamValue* values) {
-  OpParams p;
+  OpParams p = parse(op.name, op.params, num, keys, values);
   p.op_ = &op;
-  p.values_.reserve(op.params.size());
-  for (const auto& spec : op.params) p.values_.push_back(spec.default_value);
-  p.given_.assign(op.params.size(), false);
-  MXN_CHECK(num >= 0, ErrorCode::kInvalidArg, op.name, ": negative parameter count");
-  MXN_CHECK(num == 0 || (keys != nullptr && values != nullptr), ErrorCode::kInvalidArg, op.name,
+  return p;
+}
+
+OpParams OpParams::parse(const std::string& owner, const std::vector<ParamSpec>& specs, int num,
+                         const char* const* keys, const ParamValue* values) {
+  OpParams p;
+  p.owner_ = &owner;
+  p.specs_ = &specs;
+  p.values_.reserve(specs.size());
+  for (const auto& spec : specs) p.values_.push_back(spec.default_value);
+  p.given_.assign(specs.size(), false);
+  MXN_CHECK(num >= 0, ErrorCode::kInvalidArg, owner, ": negative parameter count");
+  MXN_CHECK(num == 0 || (keys != nullptr && values != nullptr), ErrorCode::kInvalidArg, owner,
             ": NULL parameter keys or values");
   for (int k = 0; k < num; ++k) {
-    MXN_CHECK(keys[k] != nullptr, ErrorCode::kInvalidArg, op.name, ": parameter name ", k,
+    MXN_CHECK(keys[k] != nullptr, ErrorCode::kInvalidArg, owner, ": parameter name ", k,
               " is NULL");
     int idx = p.index_of(keys[k]);
     if (idx < 0) {
       std::string names;
-      for (const auto& spec : op.params) names += (names.empty() ? "" : ", ") + spec.name;
+      for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
       throw Error(ErrorCode::kInvalidArg,
-                  cat(op.name, " has no parameter '", keys[k], "'",
+                  cat(owner, " has no parameter '", keys[k], "'",
                       names.empty() ? std::string(" (it takes none)")
                                     : cat(" (parameters: ", names, ")")))
-          .with_op(op.name);
+          .with_op(owner);
     }
-    p.values_[idx] = coerce_param(op, op.params[idx], values[k]);
+    p.values_[idx] = coerce_param(owner, specs[idx], values[k]);
     p.given_[idx] = true;
   }
-  for (size_t i = 0; i < op.params.size(); ++i) {
-    if (op.params[i].required && p.values_[i].kind == ParamType::kNone) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].required && p.values_[i].kind == ParamType::kNone) {
       throw Error(ErrorCode::kInvalidArg,
-                  cat(op.name, ": required parameter '", op.params[i].name, "' is missing"))
-          .with_op(op.name);
+                  cat(owner, ": required parameter '", specs[i].name, "' is missing"))
+          .with_op(owner);
     }
   }
   return p;
 }
 
 int OpParams::index_of(const char* name) const {
-  for (size_t i = 0; i < op_->params.size(); ++i) {
-    if (std::strcmp(op_->params[i].name.c_str(), name) == 0) return static_cast<int>(i);
+  for (size_t i = 0; i < specs_->size(); ++i) {
+    if (std::strcmp((*specs_)[i].name.c_str(), name) == 0) return static_cast<int>(i);
   }
   return -1;
 }
 
 const ParamValue& OpParams::get(const char* name) const {
   int idx = index_of(name);
-  MXN_CHECK(idx >= 0, ErrorCode::kInternal, op_->name, " reads undeclared parameter '", name, "'");
+  MXN_CHECK(idx >= 0, ErrorCode::kInternal, *owner_, " reads undeclared parameter '", name, "'");
   return values_[idx];
 }
 
 void OpParams::set(const char* name, const ParamValue& v) {
   int idx = index_of(name);
-  MXN_CHECK(idx >= 0, ErrorCode::kInternal, op_->name, " sets undeclared parameter '", name, "'");
-  values_[idx] = coerce_param(*op_, op_->params[idx], v);
+  MXN_CHECK(idx >= 0, ErrorCode::kInternal, *owner_, " sets undeclared parameter '", name, "'");
+  values_[idx] = coerce_param(*owner_, (*specs_)[idx], v);
   given_[idx] = true;
 }
 

@@ -63,6 +63,9 @@ struct ParamSpec {
 // Coerces `v` to the declared type (int -> float, int -> 1-tuple shape, 0/1 -> bool, ...);
 // throws kInvalidArg naming the operator and the parameter.
 ParamValue coerce_param(const OpDef& op, const ParamSpec& spec, const ParamValue& v);
+// The same for any owner of typed parameters (operators, data iterators): `owner` is the name
+// the error message and its op_name field carry.
+ParamValue coerce_param(const std::string& owner, const ParamSpec& spec, const ParamValue& v);
 // Parses the string form MXNet stores in symbol JSON attributes.
 ParamValue parse_param_string(const OpDef& op, const ParamSpec& spec, const std::string& text);
 
@@ -73,6 +76,10 @@ class OpParams {
   static OpParams parse(const OpDef& op, int num, const char* const* keys,
                         const ParamValue* values);
   static OpParams defaults(const OpDef& op) { return parse(op, 0, nullptr, nullptr); }
+  // The same for a parameter list owned by something else (a data iterator); `owner` and
+  // `specs` must outlive the result. op() must not be called on it.
+  static OpParams parse(const std::string& owner, const std::vector<ParamSpec>& specs, int num,
+                        const char* const* keys, const ParamValue* values);
 
   const ParamValue& get(const char* name) const;
   bool is_none(const char* name) const { return get(name).kind == ParamType::kNone; }
@@ -92,6 +99,8 @@ class OpParams {
  private:
   int index_of(const char* name) const;
   const OpDef* op_ = nullptr;
+  const std::string* owner_ = nullptr;            // op_->name or the iterator's name
+  const std::vector<ParamSpec>* specs_ = nullptr;  // op_->params or the iterator's specs
   std::vector<ParamValue> values_;
   std::vector<bool> given_;
 };

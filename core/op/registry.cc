@@ -34,7 +34,13 @@ OpDef& OpRegistry::add(const std::string& name) {
 }
 
 const std::string& OpRegistry::schema_json() {
-  std::call_once(impl_->schema_once, [this] { impl_->schema = op_schema_to_json(ops_); });
+  std::call_once(impl_->schema_once, [this] {
+    std::vector<const OpDef*> visible;  // _backward_ operators are internal to the core
+    for (const OpDef* op : ops_) {
+      if (op->backward_of.empty()) visible.push_back(op);
+    }
+    impl_->schema = op_schema_to_json(visible);
+  });
   return impl_->schema;
 }
 
@@ -59,6 +65,14 @@ OpDef& OpDef::alias(std::string a) {
 }
 OpDef& OpDef::input(std::string n, std::string d) {
   inputs.push_back({std::move(n), std::move(d)});
+  return *this;
+}
+OpDef& OpDef::aux_input(std::string n, std::string d) {
+  inputs.push_back({std::move(n), std::move(d), true});
+  return *this;
+}
+OpDef& OpDef::optional_input(std::string n, std::string d) {
+  inputs.push_back({std::move(n), std::move(d), false, true});
   return *this;
 }
 OpDef& OpDef::variadic(std::string count_param) {
@@ -134,6 +148,50 @@ OpDef& OpDef::random() {
   return *this;
 }
 
+OpDef& OpDef::grad(GradientFn fn) {
+  gradient = std::move(fn);
+  return *this;
+}
+OpDef& OpDef::inputs_used(std::function<std::vector<std::string>(const OpParams&)> names) {
+  input_names_fn = std::move(names);
+  return *this;
+}
+OpDef& OpDef::input_shapes_fn(std::function<void(const OpParams&, std::vector<Shape>* in)> fn) {
+  infer_input_shapes = std::move(fn);
+  return *this;
+}
+OpDef& OpDef::dynamic_outputs(std::function<int(const OpParams&)> count) {
+  num_outputs_fn = std::move(count);
+  return *this;
+}
+OpDef& OpDef::visible_outputs(std::function<int(const OpParams&)> count) {
+  num_visible_fn = std::move(count);
+  return *this;
+}
+OpDef& OpDef::inplace(int input_index) {
+  inplace_input = input_index;
+  return *this;
+}
+OpDef& OpDef::backward_for(std::string forward_op) {
+  backward_of = std::move(forward_op);
+  return *this;
+}
+
+int OpDef::num_outputs(const OpParams& p) const {
+  if (num_outputs_fn) return num_outputs_fn(p);
+  return static_cast<int>(outputs.size());
+}
+
+int OpDef::num_visible_outputs(const OpParams& p) const {
+  if (num_visible_fn) return num_visible_fn(p);
+  return num_outputs(p);
+}
+
+bool OpDef::is_aux_input(int index) const {
+  if (!variadic_count.empty()) return false;
+  return index >= 0 && static_cast<size_t>(index) < inputs.size() && inputs[index].aux;
+}
+
 const ParamSpec* OpDef::find_param(const std::string& n) const {
   for (const auto& p : params) {
     if (p.name == n) return &p;
@@ -142,8 +200,21 @@ const ParamSpec* OpDef::find_param(const std::string& n) const {
 }
 
 int OpDef::num_inputs(const OpParams& p) const {
-  if (variadic_count.empty()) return static_cast<int>(inputs.size());
-  return static_cast<int>(p.get_int(variadic_count.c_str()));
+  if (!variadic_count.empty()) return static_cast<int>(p.get_int(variadic_count.c_str()));
+  if (input_names_fn) return static_cast<int>(input_names_fn(p).size());
+  return static_cast<int>(inputs.size());
+}
+
+std::vector<std::string> OpDef::input_names(const OpParams& p) const {
+  std::vector<std::string> names;
+  if (!variadic_count.empty()) {
+    const int n = num_inputs(p);
+    for (int i = 0; i < n; ++i) names.push_back("arg" + std::to_string(i));
+    return names;
+  }
+  if (input_names_fn) return input_names_fn(p);
+  for (const auto& in : inputs) names.push_back(in.name);
+  return names;
 }
 
 }  // namespace mxn

@@ -55,6 +55,8 @@ void write_op(std::string& out, const OpDef& op) {
     json_quote(out, op.inputs[i].name);
     out += ",\"doc\":";
     json_quote(out, op.inputs[i].doc);
+    out += ",\"optional\":";
+    out += op.inputs[i].optional ? "true" : "false";
     out += '}';
   }
   out += "],\"variadic\":";
@@ -86,6 +88,8 @@ void write_op(std::string& out, const OpDef& op) {
   }
   out += "],\"outputs\":";
   write_strings(out, op.outputs);
+  out += ",\"differentiable\":";
+  out += op.gradient ? "true" : "false";
   out += ",\"uses_random\":";
   out += op.uses_random ? "true" : "false";
   out += '}';

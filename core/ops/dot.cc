@@ -6,7 +6,8 @@
 #include <climits>
 #include <cstring>
 
-#include "core/ops/elemwise_util.h"
+#include "core/graph/gradient.h"
+#include "core/ops/tensor_util.h"
 
 namespace mxn::ops {
 namespace {
@@ -166,6 +167,100 @@ OpDef& matmul_op(const char* name) {
              "Transpose the second input before the product.");
 }
 
+// Gradients of C = op(A) op(B) for one (m, n, k, ta, tb) product: dA has A's stored layout,
+// dB has B's. Each is one product of dC with the other operand.
+template <typename T>
+void gemm_backward(const Gemm& g, const T* dc, const T* a, const T* b, T* da, T* db) {
+  if (da != nullptr) {
+    Gemm d;
+    if (!g.ta) {  // dA (m, k) = dC op(B)^T
+      d = Gemm{g.m, g.k, g.n, false, !g.tb};
+      gemm<T>(d, dc, b, da);
+    } else {  // dA (k, m) = op(B) dC^T
+      d = Gemm{g.k, g.m, g.n, g.tb, true};
+      gemm<T>(d, b, dc, da);
+    }
+  }
+  if (db != nullptr) {
+    Gemm d;
+    if (!g.tb) {  // dB (k, n) = op(A)^T dC
+      d = Gemm{g.k, g.n, g.m, !g.ta, false};
+      gemm<T>(d, a, dc, db);
+    } else {  // dB (n, k) = dC^T op(A)
+      d = Gemm{g.n, g.k, g.m, true, g.ta};
+      gemm<T>(d, dc, a, db);
+    }
+  }
+}
+
+void scale_inplace(const TBlob& b, double alpha) {
+  if (alpha == 1.0) return;
+  MXN_FLOAT_SWITCH(b.dtype, T, {
+    T* p = b.ptr<T>();
+    const int64_t n = b.size();
+    for (int64_t i = 0; i < n; ++i) p[i] = T(static_cast<acc_t<T>>(acc_t<T>(p[i]) * alpha));
+  });
+}
+
+void lhs_rhs_shapes(const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out) {
+  (*out)[0] = in[1];
+  (*out)[1] = in[2];
+}
+void lhs_rhs_types(const OpParams&, const std::vector<DType>& in, std::vector<DType>* out) {
+  (*out)[0] = in[1];
+  (*out)[1] = in[2];
+}
+
+OpDef& matmul_backward(const char* fwd) {
+  return OpRegistry::get()
+      .add(std::string("_backward_") + fwd)
+      .describe(cat("Gradient of ", fwd, ": (ograd, lhs, rhs) -> (dlhs, drhs)."))
+      .input("ograd")
+      .input("lhs")
+      .input("rhs")
+      .output_names({"lhs_grad", "rhs_grad"})
+      .backward_for(fwd)
+      .shape_fn(lhs_rhs_shapes)
+      .type_fn(lhs_rhs_types);
+}
+
+// _linalg_gemm2: batched over all leading axes; rows on axis -2.
+Gemm gemm2_plan(const OpParams& p, const Shape& a, const Shape& b, Shape* out, int64_t* batch) {
+  const bool ta = p.get_bool("transpose_a"), tb = p.get_bool("transpose_b");
+  const int64_t axis = p.get_int("axis");
+  MXN_CHECK(a.ndim() >= 2 && b.ndim() >= 2, ErrorCode::kShape,
+            "needs inputs with at least 2 dimensions, got shapes ", a.str(), " and ", b.str());
+  MXN_CHECK(axis == -2 || axis == a.ndim() - 2, ErrorCode::kNotImplemented,
+            "only axis=-2 (rows on the second-to-last axis) is supported, got axis=", axis);
+  MXN_CHECK(a.ndim() == b.ndim(), ErrorCode::kShape, "inputs must have the same number of "
+            "dimensions, got shapes ", a.str(), " and ", b.str());
+  const int nd = a.ndim();
+  int64_t nb = 1;
+  Shape o;
+  for (int d = 0; d < nd - 2; ++d) {
+    if (a[d] != b[d]) dot_shape_error(a, b, ta, tb, "the batch dimensions differ");
+    nb *= a[d];
+    o.push_back(a[d]);
+  }
+  Gemm g;
+  g.ta = ta;
+  g.tb = tb;
+  g.m = ta ? a[nd - 1] : a[nd - 2];
+  const int64_t kl = ta ? a[nd - 2] : a[nd - 1];
+  const int64_t kr = tb ? b[nd - 1] : b[nd - 2];
+  g.n = tb ? b[nd - 2] : b[nd - 1];
+  if (kl != kr) {
+    dot_shape_error(a, b, ta, tb,
+                    cat("the contracted dimensions differ (", kl, " vs ", kr, ")").c_str());
+  }
+  g.k = kl;
+  o.push_back(g.m);
+  o.push_back(g.n);
+  *out = o;
+  *batch = nb;
+  return g;
+}
+
 }  // namespace
 
 MXN_OP_REGISTRATION =
@@ -187,7 +282,19 @@ MXN_OP_REGISTRATION =
           const Gemm g = dot_plan(p, in[0].shape, in[1].shape, &o);
           MXN_DTYPE_SWITCH(out[0].dtype, T,
                            { gemm<T>(g, in[0].ptr<T>(), in[1].ptr<T>(), out[0].ptr<T>()); });
-        });
+        })
+        .grad(grad_by_backward_op("_backward_dot", true, false));
+
+MXN_OP_REGISTRATION = matmul_backward("dot").cpu(
+    [](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+       const std::vector<TBlob>& out) {
+      Shape o;
+      const Gemm g = dot_plan(p, in[1].shape, in[2].shape, &o);
+      MXN_FLOAT_SWITCH(out[0].dtype, T, {
+        gemm_backward<T>(g, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>(),
+                         out[1].ptr<T>());
+      });
+    });
 
 MXN_OP_REGISTRATION =
     matmul_op("batch_dot")
@@ -212,6 +319,83 @@ MXN_OP_REGISTRATION =
               gemm<T>(g, a + i * g.m * g.k, b + i * g.k * g.n, c + i * g.m * g.n);
             }
           });
-        });
+        })
+        .grad(grad_by_backward_op("_backward_batch_dot", true, false));
+
+namespace {
+// Batched backward shared by batch_dot and _linalg_gemm2 (alpha scales both gradients).
+void batched_backward(const Gemm& g, int64_t batch, double alpha, const std::vector<TBlob>& in,
+                      const std::vector<TBlob>& out) {
+  MXN_FLOAT_SWITCH(out[0].dtype, T, {
+    const T* dc = in[0].ptr<T>();
+    const T* a = in[1].ptr<T>();
+    const T* b = in[2].ptr<T>();
+    T* da = out[0].ptr<T>();
+    T* db = out[1].ptr<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      gemm_backward<T>(g, dc + i * g.m * g.n, a + i * g.m * g.k, b + i * g.k * g.n,
+                       da + i * g.m * g.k, db + i * g.k * g.n);
+    }
+  });
+  scale_inplace(out[0], alpha);
+  scale_inplace(out[1], alpha);
+}
+}  // namespace
+
+MXN_OP_REGISTRATION = matmul_backward("batch_dot").cpu(
+    [](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+       const std::vector<TBlob>& out) {
+      Shape o;
+      int64_t batch;
+      const Gemm g = batch_plan(p, in[1].shape, in[2].shape, &o, &batch);
+      batched_backward(g, batch, 1.0, in, out);
+    });
+
+MXN_OP_REGISTRATION =
+    OpRegistry::get()
+        .add("_linalg_gemm2")
+        .alias("linalg_gemm2")
+        .input("A", "First input.")
+        .input("B", "Second input.")
+        .param("transpose_a", ParamType::kBool, ParamValue::of_bool(false),
+               "Transpose A before the product.")
+        .param("transpose_b", ParamType::kBool, ParamValue::of_bool(false),
+               "Transpose B before the product.")
+        .describe(
+            "Batched matrix product out = alpha * op(A) op(B) over all leading axes: A is "
+            "(..., M, K) (or (..., K, M) with transpose_a), B is (..., K, N) (or (..., N, K) "
+            "with transpose_b); the leading axes must be equal. Only axis=-2 is supported.")
+        .param("alpha", ParamType::kFloat, ParamValue::of_float(1.0), "Scalar factor.")
+        .param("axis", ParamType::kInt, ParamValue::of_int(-2),
+               "The axis of the matrix rows (only -2 is supported).")
+        .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
+          int64_t b;
+          gemm2_plan(p, in[0], in[1], &(*out)[0], &b);
+        })
+        .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+                const std::vector<TBlob>& out) {
+          Shape o;
+          int64_t batch;
+          const Gemm g = gemm2_plan(p, in[0].shape, in[1].shape, &o, &batch);
+          MXN_FLOAT_SWITCH(out[0].dtype, T, {
+            const T* a = in[0].ptr<T>();
+            const T* b = in[1].ptr<T>();
+            T* c = out[0].ptr<T>();
+            for (int64_t i = 0; i < batch; ++i) {
+              gemm<T>(g, a + i * g.m * g.k, b + i * g.k * g.n, c + i * g.m * g.n);
+            }
+          });
+          scale_inplace(out[0], p.get_float("alpha"));
+        })
+        .grad(grad_by_backward_op("_backward__linalg_gemm2", true, false));
+
+MXN_OP_REGISTRATION = matmul_backward("_linalg_gemm2").cpu(
+    [](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+       const std::vector<TBlob>& out) {
+      Shape o;
+      int64_t batch;
+      const Gemm g = gemm2_plan(p, in[1].shape, in[2].shape, &o, &batch);
+      batched_backward(g, batch, p.get_float("alpha"), in, out);
+    });
 
 }  // namespace mxn::ops

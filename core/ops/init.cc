@@ -2,6 +2,7 @@
 // placed by `ctx`, typed by `dtype`) and zeros_like / ones_like.
 #include <cmath>
 
+#include "core/graph/gradient.h"
 #include "core/ops/elemwise_util.h"
 
 namespace mxn::ops {
@@ -65,8 +66,10 @@ MXN_OP_REGISTRATION =
         .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>&,
                 const std::vector<TBlob>& out) { fill(out[0], p.get_float("value")); });
 
-MXN_OP_REGISTRATION = like_op("zeros_like", "Zeros with the shape and dtype of the input.", 0.0);
-MXN_OP_REGISTRATION = like_op("ones_like", "Ones with the shape and dtype of the input.", 1.0);
+MXN_OP_REGISTRATION =
+    like_op("zeros_like", "Zeros with the shape and dtype of the input.", 0.0).grad(grad_zero());
+MXN_OP_REGISTRATION =
+    like_op("ones_like", "Ones with the shape and dtype of the input.", 1.0).grad(grad_zero());
 
 MXN_REGISTER_OP(_arange)
     .describe(

@@ -3,60 +3,13 @@
 // storage are the NDArray's own business: NDArray::slice/at/reshape).
 #include <cstring>
 
-#include "core/ops/elemwise_util.h"
+#include "core/graph/gradient.h"
 #include "core/ops/slice_util.h"
+#include "core/ops/tensor_util.h"
 #include "core/tensor/reshape_codes.h"
 
 namespace mxn::ops {
 namespace {
-
-// Row-major strides, in elements.
-void strides_of(const Shape& s, int64_t* st) {
-  int64_t acc = 1;
-  for (int d = s.ndim() - 1; d >= 0; --d) {
-    st[d] = acc;
-    acc *= s[d];
-  }
-}
-
-template <typename E>
-void gather_typed(const E* in, E* out, const Shape& shape, const int64_t* st, int64_t offset) {
-  const int nd = shape.ndim();
-  const int64_t total = shape.size();
-  if (total == 0) return;
-  if (nd == 0) {
-    out[0] = in[offset];
-    return;
-  }
-  const int64_t inner = shape[nd - 1], inner_st = st[nd - 1];
-  const int64_t outer = total / inner;
-  int64_t idx[kMaxNdim] = {};
-  for (int64_t o = 0; o < outer; ++o) {
-    int64_t src = offset;
-    for (int d = 0; d < nd - 1; ++d) src += idx[d] * st[d];
-    E* dst = out + o * inner;
-    if (inner_st == 1) {
-      std::memcpy(dst, in + src, static_cast<size_t>(inner) * sizeof(E));
-    } else {
-      for (int64_t j = 0; j < inner; ++j) dst[j] = in[src + j * inner_st];
-    }
-    for (int d = nd - 2; d >= 0; --d) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
-
-// out (dense, `shape`) <- in[offset + sum_d i_d * st[d]] for every index i of `shape`.
-void gather(const TBlob& in, const TBlob& out, const int64_t* st, int64_t offset) {
-  switch (dtype_size(in.dtype)) {
-    case 1: gather_typed(in.ptr<uint8_t>(), out.ptr<uint8_t>(), out.shape, st, offset); break;
-    case 2: gather_typed(in.ptr<uint16_t>(), out.ptr<uint16_t>(), out.shape, st, offset); break;
-    case 4: gather_typed(in.ptr<uint32_t>(), out.ptr<uint32_t>(), out.shape, st, offset); break;
-    case 8: gather_typed(in.ptr<uint64_t>(), out.ptr<uint64_t>(), out.shape, st, offset); break;
-    default: throw_error(ErrorCode::kInternal, "unexpected element size");
-  }
-}
 
 void copy_all(const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
   const size_t n = static_cast<size_t>(in[0].size()) * dtype_size(in[0].dtype);
@@ -185,6 +138,21 @@ int concat_axis(const OpParams& p, const std::vector<Shape>& in) {
   return static_cast<int>(dim < 0 ? dim + nd : dim);
 }
 
+// Gradient of an operator that only changes the shape: the output gradient reshaped back.
+GradientFn grad_reshape_back() {
+  return [](const NodePtr& node, const std::vector<NodeEntry>& og) {
+    return std::vector<NodeEntry>{
+        NodeEntry{make_node("reshape_like", node->name + "_grad", {og[0], node->inputs[0]}), 0}};
+  };
+}
+
+void shape_of_input1(const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out) {
+  (*out)[0] = in[1];
+}
+void type_of_input1(const OpParams&, const std::vector<DType>& in, std::vector<DType>* out) {
+  (*out)[0] = in[1];
+}
+
 }  // namespace
 
 MXN_REGISTER_OP(Reshape)
@@ -201,7 +169,8 @@ MXN_REGISTER_OP(Reshape)
     .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
       (*out)[0] = infer_reshape(in[0], p.get_shape("shape"), p.get_bool("reverse"));
     })
-    .cpu(copy_compute);
+    .cpu(copy_compute)
+    .grad(grad_reshape_back());
 
 MXN_REGISTER_OP(transpose)
     .describe("Permutes the dimensions: out.shape[i] = data.shape[axes[i]]. Empty axes (the "
@@ -223,7 +192,22 @@ MXN_REGISTER_OP(transpose)
       int64_t in_st[kMaxNdim], st[kMaxNdim];
       strides_of(in[0].shape, in_st);
       for (int d = 0; d < in[0].shape.ndim(); ++d) st[d] = in_st[perm[d]];
-      gather(in[0], out[0], st, 0);
+      strided_gather(in[0], out[0], st, 0);
+    })
+    .grad([](const NodePtr& node, const std::vector<NodeEntry>& og) {
+      // The inverse permutation (empty axes reverse, which is its own inverse).
+      const Shape& axes = node->params.get_shape("axes");
+      Shape inv = axes;
+      const int64_t nd = axes.ndim();
+      for (int64_t d = 0; d < nd; ++d) {
+        const int64_t a = axes[static_cast<int>(d)] < 0 ? axes[static_cast<int>(d)] + nd
+                                                        : axes[static_cast<int>(d)];
+        inv[static_cast<int>(a)] = d;
+      }
+      return std::vector<NodeEntry>{NodeEntry{
+          make_node("transpose", node->name + "_grad", {og[0]},
+                    {{"axes", ParamValue::of_shape(inv)}}),
+          0}};
     });
 
 MXN_REGISTER_OP(slice_axis)
@@ -247,7 +231,26 @@ MXN_REGISTER_OP(slice_axis)
       const int a = slice_axis_plan(p, in[0].shape, &b, &e);
       int64_t st[kMaxNdim];
       strides_of(in[0].shape, st);
-      gather(in[0], out[0], st, b * st[a]);
+      strided_gather(in[0], out[0], st, b * st[a]);
+    })
+    .grad(grad_by_backward_op("_backward_slice_axis", true, false));
+
+MXN_REGISTER_OP(_backward_slice_axis)
+    .describe("Gradient of slice_axis: (ograd, data) -> zeros of data's shape with ograd "
+              "written into the slice.")
+    .input("ograd")
+    .input("data")
+    .backward_for("slice_axis")
+    .shape_fn(shape_of_input1)
+    .type_fn(type_of_input1)
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      int64_t b, e;
+      const int a = slice_axis_plan(p, in[1].shape, &b, &e);
+      int64_t st[kMaxNdim];
+      strides_of(in[1].shape, st);
+      zero_fill(out[0]);
+      strided_scatter_add(in[0], out[0], st, b * st[a]);
     });
 
 MXN_REGISTER_OP(slice)
@@ -271,7 +274,24 @@ MXN_REGISTER_OP(slice)
             const std::vector<TBlob>& out) {
       int64_t st[kMaxNdim], off;
       slice_plan(p, in[0].shape, st, &off);
-      gather(in[0], out[0], st, off);
+      strided_gather(in[0], out[0], st, off);
+    })
+    .grad(grad_by_backward_op("_backward_slice", true, false));
+
+MXN_REGISTER_OP(_backward_slice)
+    .describe("Gradient of slice: (ograd, data) -> zeros of data's shape with ograd written "
+              "into the sliced positions.")
+    .input("ograd")
+    .input("data")
+    .backward_for("slice")
+    .shape_fn(shape_of_input1)
+    .type_fn(type_of_input1)
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      int64_t st[kMaxNdim], off;
+      slice_plan(p, in[1].shape, st, &off);
+      zero_fill(out[0]);
+      strided_scatter_add(in[0], out[0], st, off);
     });
 
 MXN_REGISTER_OP(Concat)
@@ -321,6 +341,51 @@ MXN_REGISTER_OP(Concat)
         }
         col += row;
       }
+    })
+    .grad([](const NodePtr& node, const std::vector<NodeEntry>& og) {
+      // _backward_Concat reads the output gradient and all inputs but the last (whose size
+      // along dim is what remains).
+      std::vector<NodeEntry> in{og[0]};
+      for (size_t i = 0; i + 1 < node->inputs.size(); ++i) in.push_back(node->inputs[i]);
+      NodePtr b = make_backward_node("_backward_Concat", node, std::move(in));
+      // The recorded parameters may leave num_args unset (filled from the inputs at invoke).
+      b->params.set("num_args", ParamValue::of_int(static_cast<int64_t>(node->inputs.size())));
+      return outputs_of(b);
+    });
+
+MXN_REGISTER_OP(_backward_Concat)
+    .describe("Gradient of Concat: (ograd, data0, ..., data[n-2]) -> n gradients, the pieces "
+              "of ograd along dim.")
+    .input("inputs")
+    .variadic("num_args")  // ograd + the first num_args-1 forward inputs
+    .backward_for("Concat")
+    .dynamic_outputs([](const OpParams& p) { return static_cast<int>(p.get_int("num_args")); })
+    .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
+      const Shape& g = in[0];
+      const int axis = concat_axis(p, {g});
+      int64_t rest = g[axis];
+      for (size_t i = 1; i < in.size(); ++i) {
+        (*out)[i - 1] = in[i];
+        rest -= in[i][axis];
+      }
+      Shape last = g;
+      last[axis] = rest;
+      out->back() = last;
+    })
+    .type_fn([](const OpParams&, const std::vector<DType>& in, std::vector<DType>* out) {
+      out->assign(out->size(), in[0]);
+    })
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      const TBlob& g = in[0];
+      const int axis = concat_axis(p, {g.shape});
+      int64_t st[kMaxNdim];
+      strides_of(g.shape, st);
+      int64_t begin = 0;
+      for (const TBlob& o : out) {
+        strided_gather(g, o, st, begin * st[axis]);
+        begin += o.shape[axis];
+      }
     });
 
 MXN_REGISTER_OP(expand_dims)
@@ -343,7 +408,8 @@ MXN_REGISTER_OP(expand_dims)
       for (int d = a; d < nd; ++d) s.push_back(in[0][d]);
       (*out)[0] = s;
     })
-    .cpu(copy_compute);
+    .cpu(copy_compute)
+    .grad(grad_reshape_back());
 
 MXN_REGISTER_OP(Flatten)
     .alias("flatten")
@@ -360,6 +426,7 @@ MXN_REGISTER_OP(Flatten)
       for (int d = 1; d < s.ndim(); ++d) rest *= s[d];
       (*out)[0] = Shape{s[0], rest};
     })
-    .cpu(copy_compute);
+    .cpu(copy_compute)
+    .grad(grad_reshape_back());
 
 }  // namespace mxn::ops

@@ -5,7 +5,8 @@
 #include <limits>
 #include <memory>
 
-#include "core/ops/elemwise_util.h"
+#include "core/graph/gradient.h"
+#include "core/ops/tensor_util.h"
 
 namespace mxn::ops {
 namespace {
@@ -35,7 +36,7 @@ void reduced_axes(const OpParams& p, const Shape& in, bool reduce[kMaxNdim]) {
     }
     listed[n] = true;
   }
-  const bool exclude = p.get_bool("exclude");
+  const bool exclude = p.op().find_param("exclude") != nullptr && p.get_bool("exclude");
   for (int d = 0; d < nd; ++d) reduce[d] = listed[d] != exclude;
 }
 
@@ -181,13 +182,187 @@ OpDef& reduce_op(const char* name, const char* what) {
       .cpu(reduce_compute<K>);
 }
 
+// _backward_<op>(ograd, data, output) -> the gradient with data's shape. ograd and output have
+// the reduced shape; their elements line up with the keepdims shape.
+template <Kind K>
+void reduce_backward(const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+                     const std::vector<TBlob>& out) {
+  bool reduce[kMaxNdim];
+  const Shape& xs = in[1].shape;
+  reduced_axes(p, xs, reduce);
+  const Shape keep = kept_shape(xs, reduce);
+  MXN_FLOAT_SWITCH(out[0].dtype, T, {
+    using A = acc_t<T>;
+    const T* g = in[0].ptr<T>();
+    const T* x = in[1].ptr<T>();
+    const T* y = in[2].ptr<T>();
+    T* o = out[0].ptr<T>();
+    if constexpr (K == Kind::kProd) {
+      // d/dx_i prod = product of the others, exact with zeros: per group, the product of the
+      // non-zero elements and the number of zeros.
+      const int64_t ng = keep.size();
+      std::vector<double> nz_prod(static_cast<size_t>(ng), 1.0);
+      std::vector<int64_t> zeros(static_cast<size_t>(ng), 0);
+      for_each_broadcast(xs, xs, keep, [&](int64_t i, int64_t, int64_t k) {
+        const double v = static_cast<double>(A(x[i]));
+        if (v == 0.0) {
+          ++zeros[k];
+        } else {
+          nz_prod[k] *= v;
+        }
+      });
+      for_each_broadcast(xs, xs, keep, [&](int64_t i, int64_t, int64_t k) {
+        const double v = static_cast<double>(A(x[i]));
+        double d;
+        if (zeros[k] == 0) {
+          d = nz_prod[k] / v;
+        } else if (zeros[k] == 1 && v == 0.0) {
+          d = nz_prod[k];
+        } else {
+          d = 0.0;
+        }
+        o[i] = T(static_cast<A>(static_cast<double>(A(g[k])) * d));
+      });
+    } else {
+      const int64_t count = keep.size() == 0 ? 0 : xs.size() / keep.size();
+      for_each_broadcast(xs, xs, keep, [&](int64_t i, int64_t, int64_t k) {
+        const A gk = A(g[k]);
+        if constexpr (K == Kind::kSum) {
+          o[i] = T(gk);
+        } else if constexpr (K == Kind::kMean) {
+          o[i] = T(static_cast<A>(gk / static_cast<A>(count)));
+        } else if constexpr (K == Kind::kNanSum) {
+          const A v = A(x[i]);
+          o[i] = T(v != v ? A(0) : gk);
+        } else {  // max/min: every element equal to the result gets the gradient (MXNet)
+          o[i] = T(A(x[i]) == A(y[k]) ? gk : A(0));
+        }
+      });
+    }
+  });
+}
+
+template <Kind K>
+OpDef& with_reduce_grad(OpDef& fwd) {
+  const std::string bname = "_backward_" + fwd.name;
+  OpRegistry::get()
+      .add(bname)
+      .describe(cat("Gradient of ", fwd.name, "."))
+      .input("ograd")
+      .input("data")
+      .input("output")
+      .backward_for(fwd.name)
+      .shape_fn([](const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out) {
+        (*out)[0] = in[1];
+      })
+      .cpu(reduce_backward<K>);
+  return fwd.grad(grad_by_backward_op(bname, true, true));
+}
+
 }  // namespace
 
-MXN_OP_REGISTRATION = reduce_op<Kind::kSum>("sum", "Sum").alias("sum_axis");
-MXN_OP_REGISTRATION = reduce_op<Kind::kMean>("mean", "Arithmetic mean");
-MXN_OP_REGISTRATION = reduce_op<Kind::kProd>("prod", "Product");
-MXN_OP_REGISTRATION = reduce_op<Kind::kMax>("max", "Maximum (NaN propagates)").alias("max_axis");
-MXN_OP_REGISTRATION = reduce_op<Kind::kMin>("min", "Minimum (NaN propagates)").alias("min_axis");
-MXN_OP_REGISTRATION = reduce_op<Kind::kNanSum>("nansum", "Sum treating NaN as 0");
+MXN_OP_REGISTRATION =
+    with_reduce_grad<Kind::kSum>(reduce_op<Kind::kSum>("sum", "Sum").alias("sum_axis"));
+MXN_OP_REGISTRATION =
+    with_reduce_grad<Kind::kMean>(reduce_op<Kind::kMean>("mean", "Arithmetic mean"));
+MXN_OP_REGISTRATION = with_reduce_grad<Kind::kProd>(reduce_op<Kind::kProd>("prod", "Product"));
+MXN_OP_REGISTRATION = with_reduce_grad<Kind::kMax>(
+    reduce_op<Kind::kMax>("max", "Maximum (NaN propagates)").alias("max_axis"));
+MXN_OP_REGISTRATION = with_reduce_grad<Kind::kMin>(
+    reduce_op<Kind::kMin>("min", "Minimum (NaN propagates)").alias("min_axis"));
+MXN_OP_REGISTRATION =
+    with_reduce_grad<Kind::kNanSum>(reduce_op<Kind::kNanSum>("nansum", "Sum treating NaN as 0"));
+
+// ---- norm ------------------------------------------------------------------------------------
+namespace {
+void norm_type(const OpParams& p, const std::vector<DType>& in, std::vector<DType>* out) {
+  MXN_CHECK(dtype_is_float(in[0]), ErrorCode::kDType, "needs a floating-point input, got ",
+            dtype_name(in[0]));
+  (*out)[0] = p.is_none("out_dtype") ? in[0] : p.get_dtype("out_dtype");
+}
+}  // namespace
+
+MXN_REGISTER_OP(norm)
+    .describe("The L1 (ord=1) or L2 (ord=2) norm over the given axes (None: every axis; a full "
+              "reduction without keepdims has shape (1,), as in MXNet 1.x). Accumulates in "
+              "float64.")
+    .input("data", "Input array (floating point).")
+    .param("ord", ParamType::kInt, ParamValue::of_int(2), "Order of the norm: 1 or 2.")
+    .nullable("axis", ParamType::kShape, "The axes to reduce; None reduces all.")
+    .nullable("out_dtype", ParamType::kDType, "Dtype of the result (None: the input's).")
+    .param("keepdims", ParamType::kBool, ParamValue::of_bool(false),
+           "Keep the reduced axes with size 1.")
+    .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
+      const int64_t ord = p.get_int("ord");
+      MXN_CHECK(ord == 1 || ord == 2, ErrorCode::kInvalidArg, "ord must be 1 or 2, got ", ord);
+      reduce_shape(p, in, out, false);
+    })
+    .type_fn(norm_type)
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      bool reduce[kMaxNdim];
+      reduced_axes(p, in[0].shape, reduce);
+      const Shape keep = kept_shape(in[0].shape, reduce);
+      const bool l1 = p.get_int("ord") == 1;
+      std::vector<double> acc(static_cast<size_t>(keep.size()), 0.0);
+      MXN_FLOAT_SWITCH(in[0].dtype, T, {
+        const T* x = in[0].ptr<T>();
+        for_each_broadcast(in[0].shape, in[0].shape, keep, [&](int64_t i, int64_t, int64_t k) {
+          const double v = static_cast<double>(acc_t<T>(x[i]));
+          acc[static_cast<size_t>(k)] += l1 ? std::fabs(v) : v * v;
+        });
+      });
+      MXN_DTYPE_SWITCH(out[0].dtype, T, {
+        T* y = out[0].ptr<T>();
+        for (size_t k = 0; k < acc.size(); ++k) {
+          y[k] = T(static_cast<acc_t<T>>(l1 ? acc[k] : std::sqrt(acc[k])));
+        }
+      });
+    })
+    .grad(grad_by_backward_op("_backward_norm", true, true));
+
+MXN_REGISTER_OP(_backward_norm)
+    .describe("Gradient of norm: ograd * x / norm (0 where the norm is 0) for ord 2, ograd * "
+              "sign(x) for ord 1.")
+    .input("ograd")
+    .input("data")
+    .input("output")
+    .backward_for("norm")
+    .shape_fn([](const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out) {
+      (*out)[0] = in[1];
+    })
+    .type_fn([](const OpParams&, const std::vector<DType>& in, std::vector<DType>* out) {
+      (*out)[0] = in[1];
+    })
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      bool reduce[kMaxNdim];
+      const Shape& xs = in[1].shape;
+      reduced_axes(p, xs, reduce);
+      const Shape keep = kept_shape(xs, reduce);
+      const bool l1 = p.get_int("ord") == 1;
+      std::vector<double> g(static_cast<size_t>(keep.size())), y(g.size());
+      MXN_DTYPE_SWITCH(in[0].dtype, G, {
+        for (size_t k = 0; k < g.size(); ++k) {
+          g[k] = static_cast<double>(acc_t<G>(in[0].ptr<G>()[k]));
+          y[k] = static_cast<double>(acc_t<G>(in[2].ptr<G>()[k]));
+        }
+      });
+      MXN_FLOAT_SWITCH(out[0].dtype, T, {
+        const T* x = in[1].ptr<T>();
+        T* d = out[0].ptr<T>();
+        for_each_broadcast(xs, xs, keep, [&](int64_t i, int64_t, int64_t k) {
+          const double v = static_cast<double>(acc_t<T>(x[i]));
+          const size_t kk = static_cast<size_t>(k);
+          double r;
+          if (l1) {
+            r = g[kk] * (v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0);
+          } else {
+            r = y[kk] == 0.0 ? 0.0 : g[kk] * v / y[kk];
+          }
+          d[i] = T(static_cast<acc_t<T>>(r));
+        });
+      });
+    });
 
 }  // namespace mxn::ops

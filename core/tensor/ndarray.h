@@ -12,6 +12,8 @@
 
 namespace mxn {
 
+struct AutogradSlot;  // core/autograd: what autograd knows of an array
+
 struct Chunk {
   void* data = nullptr;
   size_t bytes = 0;        // usable bytes
@@ -69,7 +71,14 @@ class NDArray {
   void wait_to_read() const;
   void wait_to_write() const;
 
+  // Autograd's record of this array (a marked variable, or an output of a recorded
+  // operation); copies share it, views and detached arrays have none.
+  const std::shared_ptr<AutogradSlot>& autograd() const { return autograd_; }
+  void set_autograd(std::shared_ptr<AutogradSlot> slot) { autograd_ = std::move(slot); }
+  NDArray detach() const { return from_chunk(chunk_, shape_, dtype_, offset_); }
+
  private:
+  std::shared_ptr<AutogradSlot> autograd_;
   std::shared_ptr<Chunk> chunk_;
   Shape shape_;
   DType dtype_ = DType::kFloat32;

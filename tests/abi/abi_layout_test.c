@@ -29,7 +29,7 @@ PIN(_Alignof(int64_t) == 8); /* wasm32 and LP64 alike; i386 without -malign-doub
 PIN(_Alignof(double) == 8);
 
 /* ---- version ---------------------------------------------------------------------------- */
-PIN(MXN_ABI_VERSION == 10000);
+PIN(MXN_ABI_VERSION == 10005);
 PIN(MXN_NO_FIELD == INT32_MIN);
 
 /* ---- enums: every constant, and their size ---------------------------------------------- */
@@ -72,6 +72,12 @@ PIN(MXN_VALUE_STRING == 4);
 PIN(MXN_VALUE_SHAPE == 5);
 PIN(MXN_VALUE_DTYPE == 6);
 PIN(MXN_VALUE_DEVICE == 7);
+
+/* mxn_symbol_list_kind (ABI 1.4) */
+PIN(MXN_LIST_ARGUMENTS == 0);
+PIN(MXN_LIST_OUTPUTS == 1);
+PIN(MXN_LIST_AUX_STATES == 2);
+PIN(MXN_LIST_INPUTS == 3);
 
 /* ---- mxn_error_info ------------------------------------------------------------------------ */
 PIN(offsetof(mxn_error_info, struct_size) == 0);

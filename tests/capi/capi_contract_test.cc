@@ -407,7 +407,7 @@ TEST_F(Capi, ErrorsAreThreadLocalAndSurviveSuccessfulCalls) {
 
 TEST_F(Capi, AbiVersionAndVersionString) {
   EXPECT_EQ(mxn_abi_version(), static_cast<uint32_t>(MXN_ABI_VERSION));
-  EXPECT_EQ(mxn_abi_version(), 10000u);
+  EXPECT_EQ(mxn_abi_version(), 10005u);
   const char* v = mxn_version_string();
   ASSERT_NE(v, nullptr);
   EXPECT_TRUE(std::regex_match(v, std::regex(R"(\d+\.\d+\.\d+)"))) << v;
@@ -1698,6 +1698,892 @@ TEST_F(Capi, MemoryLimitGivesOomThenRecovers) {
   ASSERT_MXN_OK(mxn_ndarray_create(dims, 1, MXN_DTYPE_FLOAT32, MXN_DEVICE_CPU, 0, &out));
   Array a(out);
   EXPECT_EQ(cpu_stats().limit_bytes, 0);
+}
+
+// ==========================================================================================
+// Autograd
+
+TEST_F(Capi, AutogradSwitchesRoundTrip) {
+  int32_t prev = kI32, now = kI32;
+  ASSERT_MXN_OK(mxn_autograd_set_recording(1, &prev));
+  EXPECT_EQ(prev, 0);
+  ASSERT_MXN_OK(mxn_autograd_is_recording(&now));
+  EXPECT_EQ(now, 1);
+  ASSERT_MXN_OK(mxn_autograd_set_recording(0, nullptr));  // previous may be NULL
+  ASSERT_MXN_OK(mxn_autograd_set_training(1, &prev));
+  EXPECT_EQ(prev, 0);
+  ASSERT_MXN_OK(mxn_autograd_is_training(&now));
+  EXPECT_EQ(now, 1);
+  ASSERT_MXN_OK(mxn_autograd_set_training(0, nullptr));
+  EXPECT_MXN_ERR(mxn_autograd_is_recording(nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_autograd_is_training(nullptr), Err(MXN_ERR_INVALID_ARG));
+}
+
+TEST_F(Capi, AutogradBackwardOfAProduct) {
+  Array x = make_f32({3}, {1, 2, 3});
+  Array g = make_f32({3}, {0, 0, 0});
+  mxn_ndarray* vars[1] = {x.get()};
+  mxn_ndarray* grads[1] = {g.get()};
+  const int32_t reqs[1] = {1};
+  ASSERT_MXN_OK(mxn_autograd_mark_variables(1, vars, reqs, grads));
+  ASSERT_MXN_OK(mxn_autograd_set_recording(1, nullptr));
+  Array y = invoke1("elemwise_mul", {x.get(), x.get()});
+  ASSERT_MXN_OK(mxn_autograd_set_recording(0, nullptr));
+  mxn_ndarray* heads[1] = {y.get()};
+  ASSERT_MXN_OK(mxn_autograd_backward(1, heads, nullptr, 0, nullptr, 1, 1, nullptr));
+  mxn_ndarray* got = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_get_grad(x.get(), &got));
+  ASSERT_NE(got, nullptr);
+  Array gh(got);
+  float out[3];
+  ASSERT_MXN_OK(mxn_ndarray_copy_to_host(gh.get(), out, sizeof(out)));
+  EXPECT_EQ(out[0], 2.0f);
+  EXPECT_EQ(out[2], 6.0f);
+  // Explicit variables: gradients come back as new handles, .grad is untouched.
+  mxn_ndarray* res[1] = {kArrSentinel};
+  ASSERT_MXN_OK(mxn_autograd_backward(1, heads, nullptr, 1, vars, 0, 1, res));
+  ASSERT_NE(res[0], kArrSentinel);
+  Array r(res[0]);
+  ASSERT_MXN_OK(mxn_ndarray_copy_to_host(r.get(), out, sizeof(out)));
+  EXPECT_EQ(out[1], 4.0f);
+  // The graph was released (retain_graph = 0): a second backward is an error, not a crash.
+  EXPECT_MXN_ERR(mxn_autograd_backward(1, heads, nullptr, 1, vars, 0, 1, res),
+                 Err(MXN_ERR_INVALID_ARG).says({"retain_graph"}));
+}
+
+TEST_F(Capi, AutogradRejectsBadArguments) {
+  Array x = make_f32({2}, {1, 2});
+  Array g = make_f32({3}, {0, 0, 0});
+  mxn_ndarray* vars[1] = {x.get()};
+  mxn_ndarray* grads[1] = {g.get()};
+  const int32_t write[1] = {1};
+  const int32_t bad_req[1] = {7};
+  EXPECT_MXN_ERR(mxn_autograd_mark_variables(1, vars, write, grads),
+                 Err(MXN_ERR_SHAPE).says({"(3,)", "(2,)"}));
+  Array g2 = make_f32({2}, {0, 0});
+  grads[0] = g2.get();
+  EXPECT_MXN_ERR(mxn_autograd_mark_variables(1, vars, bad_req, grads),
+                 Err(MXN_ERR_INVALID_ARG).arg(0).says({"grad_req 7"}));
+  EXPECT_MXN_ERR(mxn_autograd_mark_variables(-1, vars, write, grads), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_autograd_mark_variables(1, nullptr, write, grads), Err(MXN_ERR_INVALID_ARG));
+  mxn_ndarray* wrong[1] = {op_as_array()};
+  EXPECT_MXN_ERR(mxn_autograd_mark_variables(1, wrong, write, grads),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an array handle"}));
+  // A head that was not recorded.
+  mxn_ndarray* heads[1] = {x.get()};
+  EXPECT_MXN_ERR(mxn_autograd_backward(1, heads, nullptr, 0, nullptr, 0, 1, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).arg(0).says({"record"}));
+  EXPECT_MXN_ERR(mxn_autograd_backward(0, heads, nullptr, 0, nullptr, 0, 1, nullptr),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_autograd_backward(1, wrong, nullptr, 0, nullptr, 0, 1, nullptr),
+                 Err(MXN_ERR_INVALID_ARG));
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_autograd_backward(1, heads, nullptr, 1, vars, 0, 1, nullptr),
+                 Err(MXN_ERR_INVALID_ARG));
+  // get_grad / detach: not a variable gives NULL; bad handles are errors.
+  ASSERT_MXN_OK(mxn_ndarray_get_grad(x.get(), &out));
+  EXPECT_EQ(out, nullptr);
+  out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_get_grad(op_as_array(), &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_get_grad(x.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_detach(nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+  EXPECT_MXN_ERR(mxn_ndarray_detach(x.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_ndarray_detach(x.get(), &out));
+  Array d(out);
+}
+
+
+// ==========================================================================================
+// RecordIO, image codecs, data iterators
+
+std::string io_tmp(const char* name) { return ::testing::TempDir() + "mxn_capi_io_" + name; }
+
+TEST_F(Capi, RecordIOWriteReadTellSeek) {
+  const std::string path = io_tmp("a.rec");
+  mxn_recordio* w = nullptr;
+  ASSERT_MXN_OK(mxn_recordio_open(path.c_str(), "w", &w));
+  const std::string recs[3] = {"hello", std::string("abcd\x0a\x23\xd7\xce" "efgh", 12), ""};
+  int64_t offsets[3];
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_MXN_OK(mxn_recordio_tell(w, &offsets[i]));
+    ASSERT_MXN_OK(mxn_recordio_write(w, recs[i].data(), recs[i].size()));
+  }
+  const void* data = kPtrSentinel;
+  size_t size = 7;
+  int32_t has = kI32;
+  EXPECT_MXN_ERR(mxn_recordio_read(w, &data, &size, &has), Err(MXN_ERR_INVALID_ARG).says({"writing"}));
+  EXPECT_EQ(has, kI32);
+  ASSERT_MXN_OK(mxn_recordio_close(w));
+  ASSERT_MXN_OK(mxn_recordio_close(w));  // twice is fine
+  EXPECT_MXN_ERR(mxn_recordio_write(w, "x", 1), Err(MXN_ERR_INVALID_ARG).says({"closed"}));
+  mxn_recordio_free(w);
+  mxn_recordio_free(nullptr);
+
+  mxn_recordio* r = nullptr;
+  ASSERT_MXN_OK(mxn_recordio_open(path.c_str(), "r", &r));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_MXN_OK(mxn_recordio_read(r, &data, &size, &has));
+    ASSERT_EQ(has, 1);
+    EXPECT_EQ(std::string(static_cast<const char*>(data), size), recs[i]);
+  }
+  data = kPtrSentinel;
+  size = 7;
+  ASSERT_MXN_OK(mxn_recordio_read(r, &data, &size, &has));
+  EXPECT_EQ(has, 0);
+  EXPECT_EQ(data, kPtrSentinel);  // untouched at the end
+  EXPECT_EQ(size, 7u);
+  ASSERT_MXN_OK(mxn_recordio_seek(r, offsets[1]));
+  ASSERT_MXN_OK(mxn_recordio_read(r, &data, &size, &has));
+  EXPECT_EQ(std::string(static_cast<const char*>(data), size), recs[1]);
+  int64_t pos = kI64;
+  ASSERT_MXN_OK(mxn_recordio_tell(r, &pos));
+  EXPECT_EQ(pos, offsets[2]);
+  ASSERT_MXN_OK(mxn_recordio_reset(r));
+  ASSERT_MXN_OK(mxn_recordio_read(r, &data, &size, &has));
+  EXPECT_EQ(std::string(static_cast<const char*>(data), size), recs[0]);
+  EXPECT_MXN_ERR(mxn_recordio_write(r, "x", 1), Err(MXN_ERR_INVALID_ARG).says({"reading"}));
+  EXPECT_MXN_ERR(mxn_recordio_seek(r, -4), Err(MXN_ERR_INVALID_ARG));
+  mxn_recordio_free(r);
+
+  // Parts: together they hold every record once.
+  int total = 0;
+  for (int p = 0; p < 2; ++p) {
+    mxn_recordio* part = nullptr;
+    ASSERT_MXN_OK(mxn_recordio_open_part(path.c_str(), 2, p, &part));
+    while (mxn_recordio_read(part, &data, &size, &has) == MXN_OK && has) ++total;
+    mxn_recordio_free(part);
+  }
+  EXPECT_EQ(total, 3);
+}
+
+TEST_F(Capi, RecordIORejectsBadArguments) {
+  mxn_recordio* out = reinterpret_cast<mxn_recordio*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_recordio_open(nullptr, "r", &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_open("x.rec", "a", &out), Err(MXN_ERR_INVALID_ARG).says({"mode"}));
+  EXPECT_MXN_ERR(mxn_recordio_open("/nonexistent/x.rec", "r", &out),
+                 Err(MXN_ERR_IO).says({"/nonexistent/x.rec"}));
+  EXPECT_MXN_ERR(mxn_recordio_open("/nonexistent/x.rec", "w", &out), Err(MXN_ERR_IO));
+  EXPECT_MXN_ERR(mxn_recordio_open("x.rec", "r", nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_open_part("x.rec", 2, 2, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_open_part(nullptr, 1, 0, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, reinterpret_cast<mxn_recordio*>(kPtrSentinel));
+  auto* wrong = reinterpret_cast<mxn_recordio*>(op_as_array());
+  const void* data = nullptr;
+  size_t size = 0;
+  int32_t has = 0;
+  int64_t pos = 0;
+  EXPECT_MXN_ERR(mxn_recordio_read(wrong, &data, &size, &has), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_read(nullptr, &data, &size, &has), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_write(wrong, "x", 1), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_tell(nullptr, &pos), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_seek(nullptr, 0), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_reset(wrong), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_recordio_close(nullptr), Err(MXN_ERR_INVALID_ARG));
+  // A corrupt file: a length word claiming 2^29 - 1 bytes in a 16-byte file.
+  const std::string path = io_tmp("huge.rec");
+  {
+    std::ofstream f(path, std::ios::binary);
+    const uint32_t words[4] = {0xced7230au, (1u << 29) - 1, 0, 0};
+    f.write(reinterpret_cast<const char*>(words), sizeof(words));
+  }
+  mxn_recordio* r = nullptr;
+  ASSERT_MXN_OK(mxn_recordio_open(path.c_str(), "r", &r));
+  data = kPtrSentinel;
+  EXPECT_MXN_ERR(mxn_recordio_read(r, &data, &size, &has),
+                 Err(MXN_ERR_FORMAT).says({"huge.rec", "record 0"}));
+  EXPECT_EQ(data, kPtrSentinel);
+  mxn_recordio_free(r);
+}
+
+TEST_F(Capi, ImageEncodeDecodeRoundTrip) {
+  const int64_t dims[3] = {6, 8, 3};
+  std::vector<uint8_t> px(6 * 8 * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>(i * 5);
+  mxn_ndarray* img = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_from_data(dims, 3, MXN_DTYPE_UINT8, MXN_DEVICE_CPU, 0, px.data(),
+                                      px.size(), &img));
+  Array image(img);
+  mxn_ndarray* enc = nullptr;
+  ASSERT_MXN_OK(mxn_image_encode(image.get(), "png", 3, &enc));
+  Array encoded(enc);
+  int64_t n = 0;
+  ASSERT_MXN_OK(mxn_ndarray_size(enc, &n));
+  std::vector<uint8_t> bytes(static_cast<size_t>(n));
+  ASSERT_MXN_OK(mxn_ndarray_copy_to_host(enc, bytes.data(), bytes.size()));
+  mxn_ndarray* dec = nullptr;
+  ASSERT_MXN_OK(mxn_image_decode(bytes.data(), bytes.size(), 0, &dec));
+  Array decoded(dec);
+  std::vector<uint8_t> back(px.size());
+  ASSERT_MXN_OK(mxn_ndarray_copy_to_host(dec, back.data(), back.size()));
+  EXPECT_EQ(back, px);
+  ASSERT_MXN_OK(mxn_image_encode(image.get(), "jpeg", 90, &enc));
+  Array jpeg(enc);
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_image_decode(bytes.data(), 10, 3, &out), Err(MXN_ERR_FORMAT));
+  EXPECT_MXN_ERR(mxn_image_decode("hello", 5, 3, &out), Err(MXN_ERR_FORMAT));
+  EXPECT_MXN_ERR(mxn_image_decode(bytes.data(), bytes.size(), 2, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_image_decode(nullptr, 4, 3, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_image_encode(image.get(), "gif", 3, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_image_encode(image.get(), "jpeg", 101, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_image_encode(nullptr, "png", 3, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_image_encode(image.get(), "png", 3, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+}
+
+TEST_F(Capi, DataIterCsvEpochsAndErrors) {
+  const char* schema = mxn_dataiter_schema_json();
+  ASSERT_NE(schema, nullptr);
+  EXPECT_NE(std::string(schema).find("\"ImageRecordIter\""), std::string::npos);
+  const std::string csv = io_tmp("d.csv");
+  {
+    std::ofstream f(csv);
+    for (int i = 0; i < 5; ++i) f << i << "," << i * 10 << "\n";
+  }
+  const char* keys[3] = {"data_csv", "data_shape", "batch_size"};
+  const int64_t shape[1] = {2};
+  mxn_value vals[3];
+  vals[0].type = MXN_VALUE_STRING;
+  vals[0].len = 0;
+  vals[0].u.s = csv.c_str();
+  vals[1].type = MXN_VALUE_SHAPE;
+  vals[1].len = 1;
+  vals[1].u.dims = shape;
+  vals[2].type = MXN_VALUE_INT;
+  vals[2].len = 0;
+  vals[2].u.i = 2;
+  mxn_dataiter* it = nullptr;
+  ASSERT_MXN_OK(mxn_dataiter_create("CSVIter", 3, keys, vals, &it));
+  int32_t nd = 0, dtype = -1;
+  const int64_t* dims = nullptr;
+  ASSERT_MXN_OK(mxn_dataiter_batch_shape(it, 0, &nd, &dims, &dtype));
+  ASSERT_EQ(nd, 2);
+  EXPECT_EQ(dims[0], 2);
+  EXPECT_EQ(dtype, MXN_DTYPE_FLOAT32);
+  ASSERT_MXN_OK(mxn_dataiter_batch_shape(it, 1, &nd, &dims, &dtype));
+  EXPECT_EQ(nd, 1);
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_dataiter_data(it, &out), Err(MXN_ERR_INVALID_ARG).says({"next"}));
+  EXPECT_EQ(out, kArrSentinel);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    int batches = 0;
+    int32_t has = 0, pad = -1;
+    while (true) {
+      ASSERT_MXN_OK(mxn_dataiter_next(it, &has));
+      if (!has) break;
+      ++batches;
+      mxn_ndarray *d = nullptr, *l = nullptr, *x = nullptr;
+      ASSERT_MXN_OK(mxn_dataiter_data(it, &d));
+      ASSERT_MXN_OK(mxn_dataiter_label(it, &l));
+      ASSERT_MXN_OK(mxn_dataiter_index(it, &x));
+      ASSERT_MXN_OK(mxn_dataiter_pad(it, &pad));
+      float v[4];
+      ASSERT_MXN_OK(mxn_ndarray_copy_to_host(d, v, sizeof(v)));
+      if (batches == 1 && epoch == 0) {
+        EXPECT_EQ(v[3], 10.f);
+      }
+      mxn_ndarray_free(d);
+      mxn_ndarray_free(l);
+      mxn_ndarray_free(x);
+    }
+    // round_batch: epoch 0 ends with a batch padded by row 0 of the next epoch, which epoch 1
+    // then skips (MXNet's semantics): 5 rows = 2 + 2 + (1 + 1 pad), then 2 + 2.
+    EXPECT_EQ(batches, epoch == 0 ? 3 : 2);
+    EXPECT_EQ(pad, epoch == 0 ? 1 : 0);
+    ASSERT_MXN_OK(mxn_dataiter_reset(it));
+  }
+  mxn_dataiter_free(it);
+  mxn_dataiter_free(nullptr);
+
+  mxn_dataiter* bad = reinterpret_cast<mxn_dataiter*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_dataiter_create("NoSuchIter", 0, nullptr, nullptr, &bad),
+                 Err(MXN_ERR_INVALID_ARG).says({"NoSuchIter", "CSVIter"}));
+  EXPECT_MXN_ERR(mxn_dataiter_create("CSVIter", 1, keys, vals, &bad),
+                 Err(MXN_ERR_INVALID_ARG).op_name("CSVIter").says({"required", "data_shape"}));
+  const char* wrong_key[1] = {"no_such_param"};
+  EXPECT_MXN_ERR(mxn_dataiter_create("CSVIter", 1, wrong_key, vals, &bad),
+                 Err(MXN_ERR_INVALID_ARG).op_name("CSVIter").says({"no_such_param"}));
+  EXPECT_MXN_ERR(mxn_dataiter_create(nullptr, 0, nullptr, nullptr, &bad), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_dataiter_create("CSVIter", 3, keys, vals, nullptr), Err(MXN_ERR_INVALID_ARG));
+  vals[0].u.s = "/nonexistent/d.csv";
+  EXPECT_MXN_ERR(mxn_dataiter_create("CSVIter", 3, keys, vals, &bad),
+                 Err(MXN_ERR_IO).op_name("CSVIter").says({"/nonexistent/d.csv"}));
+  EXPECT_EQ(bad, reinterpret_cast<mxn_dataiter*>(kPtrSentinel));
+  auto* wrong = reinterpret_cast<mxn_dataiter*>(op_as_array());
+  int32_t has = kI32;
+  EXPECT_MXN_ERR(mxn_dataiter_next(wrong, &has), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_dataiter_next(nullptr, &has), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(has, kI32);
+  EXPECT_MXN_ERR(mxn_dataiter_reset(nullptr), Err(MXN_ERR_INVALID_ARG));
+  mxn_ndarray* arr = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_dataiter_label(wrong, &arr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_dataiter_index(nullptr, &arr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(arr, kArrSentinel);
+  int32_t pad = kI32;
+  EXPECT_MXN_ERR(mxn_dataiter_pad(nullptr, &pad), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(pad, kI32);
+  EXPECT_MXN_ERR(mxn_dataiter_batch_shape(nullptr, 0, &nd, &dims, &dtype),
+                 Err(MXN_ERR_INVALID_ARG));
+}
+
+// ==========================================================================================
+// Symbols, string lists, shape lists
+
+struct SymbolDeleter {
+  void operator()(mxn_symbol* s) const { mxn_symbol_free(s); }
+};
+using Sym = std::unique_ptr<mxn_symbol, SymbolDeleter>;
+mxn_symbol* const kSymSentinel = reinterpret_cast<mxn_symbol*>(uintptr_t{0x5a5a5a50});
+mxn_strings* const kStrsSentinel = reinterpret_cast<mxn_strings*>(uintptr_t{0x5b5b5b50});
+mxn_shapes* const kShpSentinel = reinterpret_cast<mxn_shapes*>(uintptr_t{0x5c5c5c50});
+
+Sym sym_var(const char* name) {
+  mxn_symbol* s = nullptr;
+  EXPECT_MXN_OK(mxn_symbol_variable(name, &s));
+  return Sym(s);
+}
+
+std::vector<std::string> take_strings(mxn_strings* l) {
+  std::vector<std::string> out;
+  int32_t n = 0;
+  EXPECT_MXN_OK(mxn_strings_size(l, &n));
+  for (int32_t i = 0; i < n; ++i) {
+    const char* p = nullptr;
+    EXPECT_MXN_OK(mxn_strings_get(l, i, &p));
+    out.emplace_back(p);
+  }
+  mxn_strings_free(l);
+  return out;
+}
+
+Sym sym_add(mxn_symbol* a, mxn_symbol* b, const char* name) {
+  mxn_symbol* args[2] = {a, b};
+  mxn_symbol* out = nullptr;
+  EXPECT_MXN_OK(mxn_symbol_compose(find_op("broadcast_add"), 0, nullptr, nullptr, name, 2, args,
+                                   nullptr, 0, nullptr, nullptr, &out));
+  return Sym(out);
+}
+
+TEST_F(Capi, SymbolComposeListAndJson) {
+  Sym a = sym_var("a"), b = sym_var("b");
+  Sym c = sym_add(a.get(), b.get(), "add");
+  mxn_strings* l = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_list(c.get(), MXN_LIST_ARGUMENTS, &l));
+  EXPECT_EQ(take_strings(l), (std::vector<std::string>{"a", "b"}));
+  ASSERT_MXN_OK(mxn_symbol_list(c.get(), MXN_LIST_OUTPUTS, &l));
+  EXPECT_EQ(take_strings(l), (std::vector<std::string>{"add_output"}));
+  ASSERT_MXN_OK(mxn_symbol_list(c.get(), MXN_LIST_AUX_STATES, &l));
+  EXPECT_TRUE(take_strings(l).empty());
+  ASSERT_MXN_OK(mxn_symbol_list(c.get(), MXN_LIST_INPUTS, &l));
+  EXPECT_EQ(take_strings(l).size(), 2u);
+  const char* name = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_name(c.get(), &name));
+  EXPECT_STREQ(name, "add");
+  int32_t n = 0;
+  ASSERT_MXN_OK(mxn_symbol_num_outputs(c.get(), &n));
+  EXPECT_EQ(n, 1);
+  mxn_symbol* group_in[2] = {c.get(), a.get()};
+  mxn_symbol* g = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_group(2, group_in, &g));
+  Sym gs(g);
+  mxn_symbol* o = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_output(gs.get(), 1, &o));
+  Sym os(o);
+  ASSERT_MXN_OK(mxn_symbol_name(os.get(), &name));
+  EXPECT_STREQ(name, "a");
+  mxn_symbol* internals = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_internals(c.get(), &internals));
+  Sym is(internals);
+  ASSERT_MXN_OK(mxn_symbol_num_outputs(is.get(), &n));
+  EXPECT_EQ(n, 3);
+  mxn_symbol* kids = kSymSentinel;
+  ASSERT_MXN_OK(mxn_symbol_children(a.get(), &kids));
+  EXPECT_EQ(kids, nullptr);
+  ASSERT_MXN_OK(mxn_symbol_children(c.get(), &kids));
+  Sym ks(kids);
+  ASSERT_MXN_OK(mxn_symbol_set_attr(c.get(), "__mood__", "calm"));
+  int32_t found = kI32;
+  ASSERT_MXN_OK(mxn_symbol_get_attr(c.get(), "__mood__", &found, &l));
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(take_strings(l), (std::vector<std::string>{"calm"}));
+  ASSERT_MXN_OK(mxn_symbol_get_attr(c.get(), "__none__", &found, &l));
+  EXPECT_EQ(found, 0);
+  EXPECT_EQ(l, nullptr);
+  ASSERT_MXN_OK(mxn_symbol_list_attr(c.get(), 1, &l));
+  EXPECT_EQ(take_strings(l), (std::vector<std::string>{"add$__mood__", "calm"}));
+  ASSERT_MXN_OK(mxn_symbol_to_json(c.get(), &l));
+  const std::string json = take_strings(l).at(0);
+  mxn_symbol* back = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_from_json(json.c_str(), &back));
+  Sym bs(back);
+  ASSERT_MXN_OK(mxn_symbol_to_json(bs.get(), &l));
+  EXPECT_EQ(take_strings(l).at(0), json);
+}
+
+TEST_F(Capi, SymbolInferShapeAndType) {
+  Sym a = sym_var("a"), b = sym_var("b");
+  Sym c = sym_add(a.get(), b.get(), "add");
+  const char* names[2] = {"a", "b"};
+  const int32_t ndims[2] = {2, 1};
+  const int64_t dims[3] = {2, 3, 3};
+  mxn_shapes *args = nullptr, *outs = nullptr, *aux = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_infer_shape(c.get(), 2, names, ndims, dims, 0, &args, &outs, &aux));
+  int32_t n = 0, nd = 0;
+  const int64_t* d = nullptr;
+  ASSERT_MXN_OK(mxn_shapes_size(outs, &n));
+  EXPECT_EQ(n, 1);
+  ASSERT_MXN_OK(mxn_shapes_get(outs, 0, &nd, &d));
+  ASSERT_EQ(nd, 2);
+  EXPECT_EQ(d[0], 2);
+  EXPECT_EQ(d[1], 3);
+  EXPECT_MXN_ERR(mxn_shapes_get(outs, 5, &nd, &d), Err(MXN_ERR_INVALID_ARG).says({"out of range"}));
+  mxn_shapes_free(args);
+  mxn_shapes_free(outs);
+  mxn_shapes_free(aux);
+  mxn_shapes_free(nullptr);
+  // Partial: b unknown -> ndim -1; complete inference of the same is a SHAPE error.
+  ASSERT_MXN_OK(mxn_symbol_infer_shape(c.get(), 1, names, ndims, dims, 1, &args, &outs, &aux));
+  ASSERT_MXN_OK(mxn_shapes_get(args, 1, &nd, &d));
+  EXPECT_EQ(nd, -1);
+  mxn_shapes_free(args);
+  mxn_shapes_free(outs);
+  mxn_shapes_free(aux);
+  args = kShpSentinel;
+  EXPECT_MXN_ERR(mxn_symbol_infer_shape(c.get(), 1, names, ndims, dims, 0, &args, &outs, &aux),
+                 Err(MXN_ERR_SHAPE).says({"b"}));
+  EXPECT_EQ(args, kShpSentinel);
+  const int64_t bad[3] = {2, 3, 4};
+  EXPECT_MXN_ERR(mxn_symbol_infer_shape(c.get(), 2, names, ndims, bad, 0, &args, &outs, &aux),
+                 Err(MXN_ERR_SHAPE).op_name("broadcast_add").says({"add", "(2,3)", "(4,)"}));
+  EXPECT_EQ(args, kShpSentinel);
+  // Types.
+  const int32_t f64[1] = {MXN_DTYPE_FLOAT64};
+  int32_t at[4], ot[4], xt[4], na = kI32, no = kI32, nx = kI32;
+  ASSERT_MXN_OK(mxn_symbol_infer_type(c.get(), 1, names, f64, 4, at, &na, ot, &no, xt, &nx));
+  EXPECT_EQ(na, 2);
+  EXPECT_EQ(no, 1);
+  EXPECT_EQ(nx, 0);
+  EXPECT_EQ(ot[0], MXN_DTYPE_FLOAT64);
+  na = kI32;
+  EXPECT_MXN_ERR(mxn_symbol_infer_type(c.get(), 1, names, f64, 1, at, &na, ot, &no, xt, &nx),
+                 Err(MXN_ERR_INVALID_ARG).says({"capacity"}));
+  EXPECT_EQ(na, kI32);
+  const int32_t bad_dt[1] = {99};
+  EXPECT_MXN_ERR(mxn_symbol_infer_type(c.get(), 1, names, bad_dt, 4, at, &na, ot, &no, xt, &nx),
+                 Err(MXN_ERR_DTYPE));
+}
+
+TEST_F(Capi, SymbolFunctionsRejectBadHandlesAndValues) {
+  mxn_symbol* wrong = reinterpret_cast<mxn_symbol*>(op_as_array());
+  for (mxn_symbol* h : {static_cast<mxn_symbol*>(nullptr), wrong}) {
+    mxn_symbol* out = kSymSentinel;
+    mxn_strings* l = kStrsSentinel;
+    const char* name = kStrSentinel;
+    int32_t n = kI32, found = kI32;
+    EXPECT_MXN_ERR(mxn_symbol_num_outputs(h, &n), Err(MXN_ERR_INVALID_ARG).says({"symbol"}));
+    EXPECT_MXN_ERR(mxn_symbol_output(h, 0, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_internals(h, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_children(h, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_list(h, 0, &l), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_name(h, &name), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_get_attr(h, "k", &found, &l), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_set_attr(h, "k", "v"), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_list_attr(h, 0, &l), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_symbol_to_json(h, &l), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_EQ(out, kSymSentinel);
+    EXPECT_EQ(l, kStrsSentinel);
+    EXPECT_EQ(name, kStrSentinel);
+    EXPECT_EQ(n, kI32);
+    mxn_symbol_free(h);  // NULL and foreign handles are ignored
+  }
+  Sym a = sym_var("a");
+  mxn_symbol* out = kSymSentinel;
+  EXPECT_MXN_ERR(mxn_symbol_variable(nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_variable("", &out), Err(MXN_ERR_INVALID_ARG).says({"name"}));
+  EXPECT_MXN_ERR(mxn_symbol_variable("x", nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_output(a.get(), 3, &out), Err(MXN_ERR_INVALID_ARG).says({"3"}));
+  EXPECT_MXN_ERR(mxn_symbol_output(a.get(), -1, &out), Err(MXN_ERR_INVALID_ARG));
+  mxn_strings* l = kStrsSentinel;
+  EXPECT_MXN_ERR(mxn_symbol_list(a.get(), 9, &l), Err(MXN_ERR_INVALID_ARG).says({"9"}));
+  EXPECT_MXN_ERR(mxn_symbol_group(0, nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  mxn_symbol* bad_group[1] = {reinterpret_cast<mxn_symbol*>(op_as_array())};
+  EXPECT_MXN_ERR(mxn_symbol_group(1, bad_group, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_from_json("{\"nodes\": [", &out), Err(MXN_ERR_FORMAT));
+  EXPECT_MXN_ERR(mxn_symbol_from_json(nullptr, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kSymSentinel);
+  // Compose: bad operator, unknown input name, grouped argument, bad attributes.
+  mxn_symbol* args[1] = {a.get()};
+  const char* bad_names[1] = {"nope"};
+  EXPECT_MXN_ERR(mxn_symbol_compose(nullptr, 0, nullptr, nullptr, "x", 1, args, nullptr, 0,
+                                    nullptr, nullptr, &out),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_compose(find_op("exp"), 0, nullptr, nullptr, "x", 1, args, bad_names,
+                                    0, nullptr, nullptr, &out),
+                 Err(MXN_ERR_INVALID_ARG).op_name("exp").says({"nope"}));
+  mxn_symbol* pair[2] = {a.get(), a.get()};
+  mxn_symbol* g = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_group(2, pair, &g));
+  Sym gs(g);
+  mxn_symbol* grouped[1] = {gs.get()};
+  EXPECT_MXN_ERR(mxn_symbol_compose(find_op("exp"), 0, nullptr, nullptr, "x", 1, grouped,
+                                    nullptr, 0, nullptr, nullptr, &out),
+                 Err(MXN_ERR_INVALID_ARG).op_name("exp").arg(0).says({"2 outputs"}));
+  EXPECT_MXN_ERR(mxn_symbol_compose(find_op("exp"), 0, nullptr, nullptr, "x", 1, args, nullptr, 1,
+                                    nullptr, nullptr, &out),
+                 Err(MXN_ERR_INVALID_ARG));
+  const char* keys[1] = {"scalar"};
+  mxn_value vals[1];
+  vals[0].type = MXN_VALUE_STRING;
+  vals[0].len = 0;
+  vals[0].u.s = "x";
+  EXPECT_MXN_ERR(mxn_symbol_compose(find_op("_plus_scalar"), 1, keys, vals, "x", 1, args, nullptr,
+                                    0, nullptr, nullptr, &out),
+                 Err(MXN_ERR_INVALID_ARG).op_name("_plus_scalar"));
+  EXPECT_EQ(out, kSymSentinel);
+  int32_t found = kI32;
+  EXPECT_MXN_ERR(mxn_symbol_get_attr(gs.get(), "k", &found, &l), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_get_attr(a.get(), nullptr, &found, &l), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_set_attr(a.get(), "k", nullptr), Err(MXN_ERR_INVALID_ARG));
+  // String and shape lists.
+  int32_t n = kI32;
+  const char* p = kStrSentinel;
+  EXPECT_MXN_ERR(mxn_strings_size(nullptr, &n), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_strings_get(reinterpret_cast<mxn_strings*>(op_as_array()), 0, &p),
+                 Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_symbol_list(a.get(), 0, &l));
+  EXPECT_MXN_ERR(mxn_strings_get(l, 1, &p), Err(MXN_ERR_INVALID_ARG).says({"out of range"}));
+  EXPECT_MXN_ERR(mxn_strings_size(l, nullptr), Err(MXN_ERR_INVALID_ARG));
+  mxn_strings_free(l);
+  mxn_strings_free(nullptr);
+  EXPECT_EQ(p, kStrSentinel);
+  EXPECT_MXN_ERR(mxn_shapes_size(nullptr, &n), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(n, kI32);
+  mxn_shapes *sa = kShpSentinel, *so = kShpSentinel, *sx = kShpSentinel;
+  EXPECT_MXN_ERR(mxn_symbol_infer_shape(nullptr, 0, nullptr, nullptr, nullptr, 0, &sa, &so, &sx),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_symbol_infer_shape(a.get(), 1, nullptr, nullptr, nullptr, 0, &sa, &so, &sx),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(sa, kShpSentinel);
+  int32_t na = kI32, no = kI32, nx = kI32;
+  EXPECT_MXN_ERR(mxn_symbol_infer_type(nullptr, 0, nullptr, nullptr, 4, nullptr, &na, nullptr,
+                                       &no, nullptr, &nx),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(na, kI32);
+}
+
+
+// ==========================================================================================
+// NDArray files (.params): save / load / buffers / the list handle
+
+std::string params_tmp(const char* name) {
+  // Unique per process: ctest runs this binary on both engines at once.
+  static const std::string stamp =
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  return ::testing::TempDir() + "mxn_capi_params_" + stamp + "_" + name;
+}
+
+// The repository's tests/data/params, found from this file's path.
+std::string params_fixture(const char* name) {
+  std::string dir = MXN_TEST_SOURCE;
+  dir = dir.substr(0, dir.rfind('/'));  // tests/capi
+  dir = dir.substr(0, dir.rfind('/'));  // tests
+  return dir + "/data/params/" + name;
+}
+
+struct ListDeleter {
+  void operator()(mxn_ndarray_list* l) const { mxn_ndarray_list_free(l); }
+};
+using List = std::unique_ptr<mxn_ndarray_list, ListDeleter>;
+
+mxn_ndarray_list* const kListSentinel = reinterpret_cast<mxn_ndarray_list*>(uintptr_t{0x1151150});
+
+TEST_F(Capi, ParamsSaveLoadRoundTrip) {
+  Array a = make_f32({2, 3}, {0, 1, 2, 3, 4, 5});
+  Array b = make_i32({4}, {-1, 7, 9, 2147483647});
+  Array s = make_f32({}, {2.5f});
+  mxn_ndarray* arrays[3] = {a.get(), b.get(), s.get()};
+  const char* names[3] = {"arg:w", "aux:b", "scalar"};
+  const std::string path = params_tmp("rt.params");
+  ASSERT_MXN_OK(mxn_ndarray_save(path.c_str(), 3, arrays, names));
+
+  mxn_ndarray_list* raw = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_load(path.c_str(), &raw));
+  List list(raw);
+  int32_t n = -1, nn = -1;
+  ASSERT_MXN_OK(mxn_ndarray_list_size(list.get(), &n, &nn));
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(nn, 3);
+  for (int32_t i = 0; i < 3; ++i) {
+    const char* name = nullptr;
+    size_t len = 0;
+    ASSERT_MXN_OK(mxn_ndarray_list_name(list.get(), i, &name, &len));
+    EXPECT_EQ(std::string(name, len), names[i]);
+  }
+  mxn_ndarray* h = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_list_get(list.get(), 0, &h));
+  Array a2(h);
+  ASSERT_MXN_OK(mxn_ndarray_list_get(list.get(), 1, &h));
+  Array b2(h);
+  ASSERT_MXN_OK(mxn_ndarray_list_get(list.get(), 2, &h));
+  Array s2(h);
+  list.reset();  // arrays outlive the list
+  EXPECT_EQ(shape_of(a2.get()), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(read_f32(a2.get()), (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  int32_t dtype = -1;
+  ASSERT_MXN_OK(mxn_ndarray_dtype(b2.get(), &dtype));
+  EXPECT_EQ(dtype, MXN_DTYPE_INT32);
+  EXPECT_EQ(read<int32_t>(b2.get()), (std::vector<int32_t>{-1, 7, 9, 2147483647}));
+  EXPECT_EQ(shape_of(s2.get()), std::vector<int64_t>{});
+  EXPECT_EQ(read_f32(s2.get()), std::vector<float>{2.5f});
+
+  // The buffer holds the file's bytes; loading it gives the same arrays.
+  mxn_ndarray* bytes = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_save_to_buffer(3, arrays, names, &bytes));
+  Array buf(bytes);
+  ASSERT_MXN_OK(mxn_ndarray_dtype(buf.get(), &dtype));
+  EXPECT_EQ(dtype, MXN_DTYPE_UINT8);
+  const std::vector<uint8_t> mem = read<uint8_t>(buf.get());
+  const std::string file = read_text(path.c_str());
+  EXPECT_EQ(std::string(mem.begin(), mem.end()), file);
+  ASSERT_MXN_OK(mxn_ndarray_load_from_buffer(mem.data(), mem.size(), &raw));
+  list.reset(raw);
+  ASSERT_MXN_OK(mxn_ndarray_list_size(list.get(), &n, &nn));
+  EXPECT_EQ(n, 3);
+
+  // A list without names.
+  ASSERT_MXN_OK(mxn_ndarray_save(path.c_str(), 2, arrays, nullptr));
+  ASSERT_MXN_OK(mxn_ndarray_load(path.c_str(), &raw));
+  list.reset(raw);
+  ASSERT_MXN_OK(mxn_ndarray_list_size(list.get(), &n, &nn));
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(nn, 0);
+  const char* name = kStrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_list_name(list.get(), 0, &name, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).says({"no names"}));
+  EXPECT_EQ(name, kStrSentinel);
+  // No arrays at all.
+  ASSERT_MXN_OK(mxn_ndarray_save(path.c_str(), 0, nullptr, nullptr));
+  ASSERT_MXN_OK(mxn_ndarray_load(path.c_str(), &raw));
+  list.reset(raw);
+  ASSERT_MXN_OK(mxn_ndarray_list_size(list.get(), &n, &nn));
+  EXPECT_EQ(n, 0);
+  std::remove(path.c_str());
+}
+
+TEST_F(Capi, ParamsLoadsMXNetCheckpoint) {
+  mxn_ndarray_list* raw = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_load(params_fixture("mlp-0003.params").c_str(), &raw));
+  List list(raw);
+  int32_t n = -1, nn = -1;
+  ASSERT_MXN_OK(mxn_ndarray_list_size(list.get(), &n, &nn));
+  EXPECT_EQ(n, 8);
+  EXPECT_EQ(nn, 8);
+  const char* name = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_list_name(list.get(), 0, &name, nullptr));
+  EXPECT_STREQ(name, "arg:fc1_weight");
+  mxn_ndarray* h = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_list_get(list.get(), 0, &h));
+  Array w(h);
+  EXPECT_EQ(shape_of(w.get()), (std::vector<int64_t>{8, 5}));
+  // Sparse arrays are refused by name.
+  mxn_ndarray_list* out = kListSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_load(params_fixture("sparse.params").c_str(), &out),
+                 Err(MXN_ERR_NOT_IMPLEMENTED).says({"emb_weight", "row_sparse"}));
+  EXPECT_EQ(out, kListSentinel);
+}
+
+TEST_F(Capi, ParamsErrorContract) {
+  Array a = make_f32({2}, {1, 2});
+  mxn_ndarray* arrays[2] = {a.get(), a.get()};
+  const char* names[2] = {"x", nullptr};
+  const std::string path = params_tmp("err.params");
+  EXPECT_MXN_ERR(mxn_ndarray_save(nullptr, 1, arrays, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).says({"path"}));
+  EXPECT_MXN_ERR(mxn_ndarray_save(path.c_str(), -1, arrays, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_save(path.c_str(), 1, nullptr, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_save(path.c_str(), 2, arrays, names),
+                 Err(MXN_ERR_INVALID_ARG).arg(1).says({"name 1"}));
+  mxn_ndarray* wrong[2] = {a.get(), op_as_array()};
+  EXPECT_MXN_ERR(mxn_ndarray_save(path.c_str(), 2, wrong, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).arg(1).says({"not an array handle"}));
+  mxn_ndarray* with_null[2] = {a.get(), nullptr};
+  EXPECT_MXN_ERR(mxn_ndarray_save(path.c_str(), 2, with_null, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).arg(1));
+  EXPECT_MXN_ERR(mxn_ndarray_save("/nonexistent-dir-mxn/x.params", 1, arrays, nullptr),
+                 Err(MXN_ERR_IO).says({"nonexistent-dir-mxn"}));
+  std::ifstream none(path);
+  EXPECT_FALSE(none.good()) << "a failed save left a file";
+
+  mxn_ndarray* buf = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_save_to_buffer(1, arrays, nullptr, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_save_to_buffer(2, wrong, nullptr, &buf), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(buf, kArrSentinel);
+
+  mxn_ndarray_list* list = kListSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_load(nullptr, &list), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_load(path.c_str(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_load(params_tmp("missing.params").c_str(), &list),
+                 Err(MXN_ERR_IO).says({"missing.params"}));
+  EXPECT_EQ(list, kListSentinel);
+  const char garbage[] = "definitely not an NDArray file";
+  EXPECT_MXN_ERR(mxn_ndarray_load_from_buffer(garbage, sizeof(garbage), &list),
+                 Err(MXN_ERR_FORMAT).says({"list magic"}));
+  EXPECT_MXN_ERR(mxn_ndarray_load_from_buffer(nullptr, 8, &list), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_load_from_buffer(garbage, 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_load_from_buffer(garbage, 0, &list),
+                 Err(MXN_ERR_FORMAT).says({"truncated"}));
+  // A 64-byte file declaring 2^40 float32 elements: refused before any allocation.
+  std::vector<uint8_t> huge(64, 0);
+  const uint64_t head[3] = {0x112, 0, 1};
+  std::memcpy(huge.data(), head, sizeof(head));
+  const uint32_t rec[2] = {0xF993fac9u, 0};
+  std::memcpy(huge.data() + 24, rec, sizeof(rec));
+  const int32_t ndim = 1;
+  std::memcpy(huge.data() + 32, &ndim, 4);
+  const int64_t dim = int64_t{1} << 40;
+  std::memcpy(huge.data() + 36, &dim, 8);
+  const int32_t ctx_type[3] = {1, 0, 0};
+  std::memcpy(huge.data() + 44, ctx_type, sizeof(ctx_type));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_MXN_ERR(mxn_ndarray_load_from_buffer(huge.data(), huge.size(), &list),
+                 Err(MXN_ERR_FORMAT).says({"4398046511104 bytes"}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(10));
+  EXPECT_EQ(list, kListSentinel);
+
+  // The list handle: NULL, wrong type, out of range; out-parameters untouched.
+  ASSERT_MXN_OK(mxn_ndarray_save(path.c_str(), 1, arrays, names));
+  mxn_ndarray_list* raw = nullptr;
+  ASSERT_MXN_OK(mxn_ndarray_load(path.c_str(), &raw));
+  List l(raw);
+  int32_t n = kI32, nn = kI32;
+  EXPECT_MXN_ERR(mxn_ndarray_list_size(nullptr, &n, &nn), Err(MXN_ERR_INVALID_ARG));
+  auto* not_list = reinterpret_cast<const mxn_ndarray_list*>(a.get());
+  EXPECT_MXN_ERR(mxn_ndarray_list_size(not_list, &n, &nn),
+                 Err(MXN_ERR_INVALID_ARG).says({"not an array-list handle"}));
+  EXPECT_MXN_ERR(mxn_ndarray_list_size(l.get(), nullptr, &nn), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_list_size(l.get(), &n, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(n, kI32);
+  EXPECT_EQ(nn, kI32);
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_ndarray_list_get(l.get(), 1, &out), Err(MXN_ERR_INVALID_ARG).arg(1));
+  EXPECT_MXN_ERR(mxn_ndarray_list_get(l.get(), -1, &out), Err(MXN_ERR_INVALID_ARG).arg(1));
+  EXPECT_MXN_ERR(mxn_ndarray_list_get(not_list, 0, &out), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_list_get(l.get(), 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(out, kArrSentinel);
+  const char* name = kStrSentinel;
+  size_t len = 12345;
+  EXPECT_MXN_ERR(mxn_ndarray_list_name(l.get(), 5, &name, &len), Err(MXN_ERR_INVALID_ARG).arg(1));
+  EXPECT_MXN_ERR(mxn_ndarray_list_name(nullptr, 0, &name, &len), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_ndarray_list_name(l.get(), 0, nullptr, &len), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(name, kStrSentinel);
+  EXPECT_EQ(len, 12345u);
+  mxn_ndarray_list_free(nullptr);
+  std::remove(path.c_str());
+}
+
+// ==========================================================================================
+// Executors
+
+struct ExecutorDeleter {
+  void operator()(mxn_executor* e) const { mxn_executor_free(e); }
+};
+using Exec = std::unique_ptr<mxn_executor, ExecutorDeleter>;
+
+TEST_F(Capi, ExecutorForwardBackward) {
+  Sym a = sym_var("a"), b = sym_var("b");
+  mxn_symbol* args2[2] = {a.get(), b.get()};
+  mxn_symbol* m = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_compose(find_op("broadcast_mul"), 0, nullptr, nullptr, "m", 2, args2,
+                                   nullptr, 0, nullptr, nullptr, &m));
+  Sym ms(m);
+  Array va = make_f32({2}, {1, 2}), vb = make_f32({2}, {3, 4});
+  Array ga = make_f32({2}, {9, 9}), gb = make_f32({2}, {9, 9});
+  mxn_ndarray* arrays[2] = {va.get(), vb.get()};
+  mxn_ndarray* grads[2] = {ga.get(), gb.get()};
+  const int32_t reqs[2] = {1, 3};  // write, add
+  mxn_executor* e = nullptr;
+  ASSERT_MXN_OK(mxn_executor_bind(ms.get(), 2, arrays, grads, reqs, 0, nullptr, &e));
+  Exec ex(e);
+  int32_t n = 0;
+  ASSERT_MXN_OK(mxn_executor_num_outputs(ex.get(), &n));
+  EXPECT_EQ(n, 1);
+  // backward before a training forward is an error
+  EXPECT_MXN_ERR(mxn_executor_backward(ex.get(), 0, nullptr),
+                 Err(MXN_ERR_INVALID_ARG).says({"forward(is_train=True)"}));
+  ASSERT_MXN_OK(mxn_executor_forward(ex.get(), 1));
+  mxn_ndarray* out = nullptr;
+  ASSERT_MXN_OK(mxn_executor_output(ex.get(), 0, &out));
+  Array o(out);
+  EXPECT_EQ(read_f32(o.get()), (std::vector<float>{3, 8}));
+  ASSERT_MXN_OK(mxn_executor_backward(ex.get(), 0, nullptr));
+  EXPECT_EQ(read_f32(ga.get()), (std::vector<float>{3, 4}));    // written
+  EXPECT_EQ(read_f32(gb.get()), (std::vector<float>{10, 11}));  // added to 9
+  Array hg = make_f32({2}, {2, 2});
+  mxn_ndarray* heads[1] = {hg.get()};
+  ASSERT_MXN_OK(mxn_executor_backward(ex.get(), 1, heads));
+  EXPECT_EQ(read_f32(ga.get()), (std::vector<float>{6, 8}));
+  Array wrong_shape = make_f32({3}, {1, 1, 1});
+  mxn_ndarray* bad_heads[1] = {wrong_shape.get()};
+  EXPECT_MXN_ERR(mxn_executor_backward(ex.get(), 1, bad_heads),
+                 Err(MXN_ERR_SHAPE).says({"(3,)", "(2,)"}));
+}
+
+TEST_F(Capi, ExecutorRejectsBadArguments) {
+  Sym a = sym_var("a");
+  mxn_symbol* args1[1] = {a.get()};
+  mxn_symbol* x = nullptr;
+  ASSERT_MXN_OK(mxn_symbol_compose(find_op("exp"), 0, nullptr, nullptr, "e", 1, args1, nullptr, 0,
+                                   nullptr, nullptr, &x));
+  Sym xs(x);
+  Array va = make_f32({2}, {1, 2});
+  Array gbad = make_f32({3}, {0, 0, 0});
+  mxn_ndarray* arrays[1] = {va.get()};
+  mxn_ndarray* grads[1] = {gbad.get()};
+  const int32_t write[1] = {1}, bad_req[1] = {5};
+  mxn_executor* e = reinterpret_cast<mxn_executor*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_executor_bind(nullptr, 1, arrays, nullptr, nullptr, 0, nullptr, &e),
+                 Err(MXN_ERR_INVALID_ARG).says({"symbol"}));
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 0, nullptr, nullptr, nullptr, 0, nullptr, &e),
+                 Err(MXN_ERR_INVALID_ARG).says({"1 arguments"}));
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 1, arrays, grads, write, 0, nullptr, &e),
+                 Err(MXN_ERR_SHAPE).says({"(3,)"}));
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 1, arrays, grads, bad_req, 0, nullptr, &e),
+                 Err(MXN_ERR_INVALID_ARG).arg(0).says({"grad_req 5"}));
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 1, arrays, nullptr, write, 0, nullptr, &e),
+                 Err(MXN_ERR_INVALID_ARG).says({"no gradient array"}));
+  mxn_ndarray* wrong[1] = {op_as_array()};
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 1, wrong, nullptr, nullptr, 0, nullptr, &e),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_executor_bind(xs.get(), 1, arrays, nullptr, nullptr, 0, nullptr, nullptr),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(e, reinterpret_cast<mxn_executor*>(kPtrSentinel));
+  mxn_executor* foreign = reinterpret_cast<mxn_executor*>(op_as_array());
+  for (mxn_executor* h : {static_cast<mxn_executor*>(nullptr), foreign}) {
+    int32_t n = kI32;
+    mxn_ndarray* out = kArrSentinel;
+    EXPECT_MXN_ERR(mxn_executor_forward(h, 0), Err(MXN_ERR_INVALID_ARG).says({"executor"}));
+    EXPECT_MXN_ERR(mxn_executor_backward(h, 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_executor_num_outputs(h, &n), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_executor_output(h, 0, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_EQ(n, kI32);
+    EXPECT_EQ(out, kArrSentinel);
+    mxn_executor_free(h);  // ignored
+  }
+  ASSERT_MXN_OK(mxn_executor_bind(xs.get(), 1, arrays, nullptr, nullptr, 0, nullptr, &e));
+  Exec ex(e);
+  mxn_ndarray* out = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_executor_output(ex.get(), 4, &out), Err(MXN_ERR_INVALID_ARG).says({"4"}));
+  EXPECT_MXN_ERR(mxn_executor_num_outputs(ex.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_executor_backward(ex.get(), -1, nullptr), Err(MXN_ERR_INVALID_ARG));
+  mxn_strings* report = kStrsSentinel;
+  EXPECT_MXN_ERR(mxn_executor_memory_report(nullptr, &report), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_executor_memory_report(ex.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(report, kStrsSentinel);
+  ASSERT_MXN_OK(mxn_executor_memory_report(ex.get(), &report));
+  const std::string json = take_strings(report).at(0);
+  EXPECT_NE(json.find("\"planned_bytes\""), std::string::npos) << json;
+  EXPECT_NE(json.find("e_output0"), std::string::npos) << json;
 }
 
 }  // namespace

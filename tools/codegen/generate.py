@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 import gen_python  # noqa: E402
 
 SCHEMA_PATH = os.path.join(HERE, "schema.json")
+ITER_SCHEMA_PATH = os.path.join(HERE, "iter_schema.json")  # mxn_dataiter_schema_json()
 
 
 def dump_schema(lib_path):
@@ -31,11 +32,24 @@ def dump_schema(lib_path):
     return json.dumps(schema, indent=1, sort_keys=True) + "\n"
 
 
-def outputs(schema_text):
+def dump_iter_schema(lib_path):
+    """The data iterator registry as pretty JSON, read through the C ABI."""
+    lib = ctypes.CDLL(os.path.abspath(lib_path))
+    lib.mxn_dataiter_schema_json.restype = ctypes.c_char_p
+    schema = json.loads(lib.mxn_dataiter_schema_json().decode("utf-8"))
+    return json.dumps(schema, indent=1, sort_keys=True) + "\n"
+
+
+def outputs(schema_text, iter_schema_text=None):
     """{relative path: content} of every generated file."""
     schema = json.loads(schema_text)
     files = {"tools/codegen/schema.json": schema_text}
     files.update(gen_python.generate(schema))
+    if iter_schema_text is None:
+        with open(ITER_SCHEMA_PATH, encoding="utf-8") as f:
+            iter_schema_text = f.read()
+    files["tools/codegen/iter_schema.json"] = iter_schema_text
+    files.update(gen_python.generate_iters(json.loads(iter_schema_text)))
     return files
 
 
@@ -44,13 +58,15 @@ def main():
     ap.add_argument("--lib", help="libmxnext.so to read the registry from (else schema.json)")
     ap.add_argument("--check", action="store_true", help="report stale files, write nothing")
     args = ap.parse_args()
+    iter_schema_text = None
     if args.lib:
         schema_text = dump_schema(args.lib)
+        iter_schema_text = dump_iter_schema(args.lib)
     else:
         with open(SCHEMA_PATH, encoding="utf-8") as f:
             schema_text = f.read()
     stale = []
-    for rel, content in sorted(outputs(schema_text).items()):
+    for rel, content in sorted(outputs(schema_text, iter_schema_text).items()):
         path = os.path.join(ROOT, rel)
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
         if old == content:

@@ -19,6 +19,15 @@ from . import context
 from . import ndarray
 from . import ndarray as nd
 from . import random
+from . import autograd
+from . import attribute
+from .attribute import AttrScope
+from . import symbol
+from . import symbol as sym
+from . import executor
 from . import engine
+from . import model
+from . import recordio
+from . import io
 
 __version__ = _core.version_string()

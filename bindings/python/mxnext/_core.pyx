@@ -635,3 +635,690 @@ def device_count(int device_type):
     cdef int32_t n = 0
     check(mxn_device_count(device_type, &n))
     return n
+
+
+# ---- autograd -----------------------------------------------------------------------------------
+
+def autograd_set_recording(bint on):
+    cdef int32_t prev = 0
+    check(mxn_autograd_set_recording(on, &prev))
+    return bool(prev)
+
+
+def autograd_set_training(bint on):
+    cdef int32_t prev = 0
+    check(mxn_autograd_set_training(on, &prev))
+    return bool(prev)
+
+
+def autograd_is_recording():
+    cdef int32_t v = 0
+    check(mxn_autograd_is_recording(&v))
+    return bool(v)
+
+
+def autograd_is_training():
+    cdef int32_t v = 0
+    check(mxn_autograd_is_training(&v))
+    return bool(v)
+
+
+cdef mxn_ndarray** _handle_array(list arrays, bint allow_none) except NULL:
+    """A malloc'ed array of the arrays' handles (NULL for None when allowed); caller frees."""
+    cdef Py_ssize_t n = len(arrays), i
+    cdef mxn_ndarray** hs = <mxn_ndarray**>malloc((n if n > 0 else 1) * sizeof(mxn_ndarray*))
+    if hs == NULL:
+        raise MemoryError()
+    for i in range(n):
+        x = arrays[i]
+        if x is None and allow_none:
+            hs[i] = NULL
+        elif isinstance(x, NDArrayBase):
+            hs[i] = (<NDArrayBase>x).handle
+        else:
+            free(hs)
+            raise TypeError(f"expected an NDArray, got {type(x).__name__}")
+    return hs
+
+
+def autograd_mark_variables(list variables, list grad_reqs, list grads):
+    cdef Py_ssize_t n = len(variables), i
+    cdef mxn_ndarray** vs = _handle_array(variables, False)
+    cdef mxn_ndarray** gs = NULL
+    cdef int32_t* reqs = <int32_t*>malloc((n if n > 0 else 1) * sizeof(int32_t))
+    try:
+        gs = _handle_array(grads, False)
+        for i in range(n):
+            reqs[i] = grad_reqs[i]
+        check(mxn_autograd_mark_variables(<int32_t>n, vs, reqs, gs))
+    finally:
+        free(vs)
+        free(gs)
+        free(reqs)
+
+
+def ndarray_grad(NDArrayBase a):
+    cdef mxn_ndarray* h = NULL
+    check(mxn_ndarray_get_grad(a.handle, &h))
+    return None if h == NULL else _wrap(h)
+
+
+def ndarray_detach(NDArrayBase a):
+    cdef mxn_ndarray* h = NULL
+    check(mxn_ndarray_detach(a.handle, &h))
+    return _wrap(h)
+
+
+def autograd_backward(list heads, head_grads, list variables, bint retain_graph, bint train_mode):
+    """Returns the gradients of `variables` (a list), or None when variables is empty."""
+    cdef Py_ssize_t nh = len(heads), nv = len(variables), i
+    cdef mxn_ndarray** hs = _handle_array(heads, False)
+    cdef mxn_ndarray** hg = NULL
+    cdef mxn_ndarray** vs = NULL
+    cdef mxn_ndarray** out = NULL
+    cdef int rc
+    try:
+        if head_grads is not None:
+            if len(head_grads) != nh:
+                raise ValueError(f"{nh} heads but {len(head_grads)} head gradients")
+            hg = _handle_array(list(head_grads), True)
+        vs = _handle_array(variables, False)
+        out = <mxn_ndarray**>malloc((nv if nv > 0 else 1) * sizeof(mxn_ndarray*))
+        with nogil:
+            rc = mxn_autograd_backward(<int32_t>nh, hs, hg, <int32_t>nv, vs, retain_graph,
+                                       train_mode, out)
+        check(rc)
+        if nv == 0:
+            return None
+        return [_wrap(out[i]) for i in range(nv)]
+    finally:
+        free(hs)
+        free(hg)
+        free(vs)
+        free(out)
+
+
+# ---- data IO: RecordIO, image codecs, data iterators (mxnext.recordio, mxnext.io) ----------
+
+cdef class RecordIOHandle:
+    """Owns one mxn_recordio handle."""
+    cdef mxn_recordio* h
+
+    def __dealloc__(self):
+        mxn_recordio_free(self.h)
+        self.h = NULL
+
+
+def recordio_open(path, mode):
+    cdef RecordIOHandle r = RecordIOHandle.__new__(RecordIOHandle)
+    cdef bytes p = path.encode() if isinstance(path, str) else bytes(path)
+    cdef bytes m = mode.encode()
+    check(mxn_recordio_open(p, m, &r.h))
+    return r
+
+
+def recordio_open_part(path, int num_parts, int part_index):
+    cdef RecordIOHandle r = RecordIOHandle.__new__(RecordIOHandle)
+    cdef bytes p = path.encode() if isinstance(path, str) else bytes(path)
+    check(mxn_recordio_open_part(p, num_parts, part_index, &r.h))
+    return r
+
+
+def recordio_close(RecordIOHandle r):
+    check(mxn_recordio_close(r.h))
+
+
+def recordio_write(RecordIOHandle r, buf):
+    cdef const unsigned char[::1] view = memoryview(buf).cast('B') if not isinstance(buf, bytes) else buf
+    cdef const void* p = &view[0] if view.shape[0] > 0 else <const void*>b""
+    check(mxn_recordio_write(r.h, p, <size_t>view.shape[0]))
+
+
+def recordio_read(RecordIOHandle r):
+    """The next record as bytes, or None at the end."""
+    cdef const void* data = NULL
+    cdef size_t size = 0
+    cdef int32_t has = 0
+    cdef int rc
+    with nogil:
+        rc = mxn_recordio_read(r.h, &data, &size, &has)
+    check(rc)
+    if not has:
+        return None
+    return (<const char*>data)[:size]
+
+
+def recordio_tell(RecordIOHandle r):
+    cdef int64_t pos = 0
+    check(mxn_recordio_tell(r.h, &pos))
+    return pos
+
+
+def recordio_seek(RecordIOHandle r, int64_t pos):
+    check(mxn_recordio_seek(r.h, pos))
+
+
+def recordio_reset(RecordIOHandle r):
+    check(mxn_recordio_reset(r.h))
+
+
+def image_decode(buf, int channels):
+    """Decodes JPEG/PNG bytes into a uint8 (h, w, c) RGB NDArray."""
+    cdef const unsigned char[::1] view = memoryview(buf).cast('B') if not isinstance(buf, bytes) else buf
+    cdef const void* p = &view[0] if view.shape[0] > 0 else <const void*>b""
+    cdef mxn_ndarray* h = NULL
+    cdef int rc
+    cdef size_t n = <size_t>view.shape[0]
+    with nogil:
+        rc = mxn_image_decode(p, n, channels, &h)
+    check(rc)
+    return _wrap(h)
+
+
+def image_encode(NDArrayBase img, fmt, int quality):
+    """Encodes a uint8 (h, w[, c]) RGB NDArray; returns a 1-d uint8 NDArray of the bytes."""
+    cdef mxn_ndarray* h = NULL
+    cdef bytes f = fmt.encode()
+    check(mxn_image_encode(img.handle, f, quality, &h))
+    return _wrap(h)
+
+
+def dataiter_schema_json():
+    return mxn_dataiter_schema_json().decode('utf-8')
+
+
+cdef class DataIterHandle:
+    """Owns one mxn_dataiter handle."""
+    cdef mxn_dataiter* h
+
+    def __dealloc__(self):
+        cdef mxn_dataiter* h = self.h
+        self.h = NULL
+        with nogil:
+            mxn_dataiter_free(h)
+
+
+def dataiter_create(name, tuple keys, tuple types, tuple values):
+    """Creates a core iterator by name; keys as bytes, types as T_* codes, None = default."""
+    cdef DataIterHandle it = DataIterHandle.__new__(DataIterHandle)
+    cdef bytes n = name.encode()
+    cdef const char* name_ptr = n
+    cdef Py_ssize_t n_params = 0, i
+    cdef const char* key_ptrs[MAX_PARAMS * 2]
+    cdef mxn_value vals[MAX_PARAMS * 2]
+    cdef int64_t dims[MAX_PARAMS * 2][MAX_DIMS]
+    cdef list keep = []
+    cdef int rc
+    if len(keys) > MAX_PARAMS * 2:
+        raise ValueError(f"at most {MAX_PARAMS * 2} parameters")
+    for i in range(len(keys)):
+        if values[i] is None:
+            continue  # the core's default
+        key_ptrs[n_params] = <const char*>(<bytes>keys[i])
+        _to_value(&vals[n_params], dims[n_params], types[i], values[i], keep, keys[i])
+        n_params += 1
+    with nogil:
+        rc = mxn_dataiter_create(name_ptr, <int32_t>n_params, key_ptrs, vals, &it.h)
+    check(rc)
+    return it
+
+
+def dataiter_next(DataIterHandle it):
+    cdef int32_t has = 0
+    cdef int rc
+    with nogil:
+        rc = mxn_dataiter_next(it.h, &has)
+    check(rc)
+    return bool(has)
+
+
+def dataiter_reset(DataIterHandle it):
+    cdef int rc
+    with nogil:
+        rc = mxn_dataiter_reset(it.h)
+    check(rc)
+
+
+def dataiter_batch(DataIterHandle it):
+    """(data, label, index, pad) of the current batch."""
+    cdef mxn_ndarray* d = NULL
+    cdef mxn_ndarray* l = NULL
+    cdef mxn_ndarray* x = NULL
+    cdef int32_t pad = 0
+    check(mxn_dataiter_pad(it.h, &pad))
+    check(mxn_dataiter_data(it.h, &d))
+    data = _wrap(d)
+    check(mxn_dataiter_label(it.h, &l))
+    label = _wrap(l)
+    check(mxn_dataiter_index(it.h, &x))
+    return data, label, _wrap(x), pad
+
+
+def dataiter_batch_shape(DataIterHandle it, int which):
+    """(shape tuple, dtype code) of the data (0) or label (1) of every batch."""
+    cdef int32_t nd = 0, dt = 0
+    cdef const int64_t* dims = NULL
+    check(mxn_dataiter_batch_shape(it.h, which, &nd, &dims, &dt))
+    return tuple([dims[i] for i in range(nd)]), dt
+
+
+# ---- NDArray files: mx.nd.save / mx.nd.load / load_frombuffer, .params (mxnext.ndarray.utils)
+
+import os as _os
+
+
+cdef const char** _name_array(list names, list keep) except NULL:
+    """A malloc'ed array of UTF-8 names (bytes kept alive in `keep`); caller frees."""
+    cdef Py_ssize_t n = len(names), i
+    cdef const char** out = <const char**>malloc((n if n > 0 else 1) * sizeof(const char*))
+    if out == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            b = names[i].encode("utf-8")
+            if b"\0" in b:
+                raise ValueError(f"name {names[i]!r} holds a NUL character")
+            keep.append(b)
+            out[i] = <const char*>(<bytes>b)
+    except BaseException:
+        free(out)
+        raise
+    return out
+
+
+def ndarray_save(path, list arrays, names):
+    """Writes arrays (and names: None for a list, else one str per array) to path."""
+    cdef bytes p = _os.fsencode(path)
+    cdef Py_ssize_t n = len(arrays)
+    cdef list keep = []
+    cdef mxn_ndarray** hs = _handle_array(arrays, False)
+    cdef const char** cn = NULL
+    cdef const char* cp = p
+    cdef int rc
+    try:
+        if names is not None:
+            cn = _name_array(list(names), keep)
+        with nogil:
+            rc = mxn_ndarray_save(cp, <int32_t>n, hs, cn)
+        check(rc)
+    finally:
+        free(hs)
+        free(cn)
+
+
+def ndarray_save_to_buffer(list arrays, names):
+    """The bytes ndarray_save would write, as bytes."""
+    cdef Py_ssize_t n = len(arrays)
+    cdef list keep = []
+    cdef mxn_ndarray** hs = _handle_array(arrays, False)
+    cdef const char** cn = NULL
+    cdef mxn_ndarray* out = NULL
+    try:
+        if names is not None:
+            cn = _name_array(list(names), keep)
+        check(mxn_ndarray_save_to_buffer(<int32_t>n, hs, cn, &out))
+    finally:
+        free(hs)
+        free(cn)
+    buf = _wrap(out)
+    return bytes(buf.asnumpy().tobytes())
+
+
+cdef object _take_list(mxn_ndarray_list* lst):
+    """Converts (and frees) a loaded list: a list of NDArrays, or a dict when it has names."""
+    cdef int32_t na = 0, nn = 0, i
+    cdef mxn_ndarray* h = NULL
+    cdef const char* name = NULL
+    cdef size_t length = 0
+    try:
+        check(mxn_ndarray_list_size(lst, &na, &nn))
+        arrays = []
+        for i in range(na):
+            check(mxn_ndarray_list_get(lst, i, &h))
+            arrays.append(_wrap(h))
+        if nn == 0:
+            return arrays
+        result = {}
+        for i in range(nn):
+            check(mxn_ndarray_list_name(lst, i, &name, &length))
+            raw = name[:length]
+            try:
+                key = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                err = _error_classes.get(6, ValueError)(
+                    f"name {i} ({raw[:40]!r}) is not valid UTF-8")
+                err.code = 6
+                err.kind = "FormatError"
+                raise err from None
+            result[key] = arrays[i]
+        return result
+    finally:
+        mxn_ndarray_list_free(lst)
+
+
+def ndarray_load(path):
+    cdef bytes p = _os.fsencode(path)
+    cdef const char* cp = p
+    cdef mxn_ndarray_list* lst = NULL
+    cdef int rc
+    with nogil:
+        rc = mxn_ndarray_load(cp, &lst)
+    check(rc)
+    return _take_list(lst)
+
+
+def ndarray_load_from_buffer(buf):
+    cdef const unsigned char[::1] view = memoryview(buf).cast('B') if not isinstance(buf, bytes) else buf
+    cdef const void* p = &view[0] if view.shape[0] > 0 else <const void*>b""
+    cdef size_t n = <size_t>view.shape[0]
+    cdef mxn_ndarray_list* lst = NULL
+    cdef int rc
+    with nogil:
+        rc = mxn_ndarray_load_from_buffer(p, n, &lst)
+    check(rc)
+    return _take_list(lst)
+
+
+# ---- symbols ------------------------------------------------------------------------------------
+
+cdef list _take_strings(mxn_strings* lst):
+    """Copies a library string list into Python str and frees it."""
+    cdef int32_t n = 0, i
+    cdef const char* p = NULL
+    try:
+        check(mxn_strings_size(lst, &n))
+        out = []
+        for i in range(n):
+            check(mxn_strings_get(lst, i, &p))
+            out.append(p.decode("utf-8"))
+        return out
+    finally:
+        mxn_strings_free(lst)
+
+
+cdef list _take_shapes(mxn_shapes* lst):
+    """Copies a shape list into tuples (None for unknown) and frees it."""
+    cdef int32_t n = 0, i, nd = 0
+    cdef const int64_t* dims = NULL
+    try:
+        check(mxn_shapes_size(lst, &n))
+        out = []
+        for i in range(n):
+            check(mxn_shapes_get(lst, i, &nd, &dims))
+            out.append(None if nd < 0 else tuple([dims[j] for j in range(nd)]))
+        return out
+    finally:
+        mxn_shapes_free(lst)
+
+
+cdef object _symbol_cls = None
+
+
+def _set_symbol_class(cls):
+    global _symbol_cls
+    _symbol_cls = cls
+
+
+cdef class SymbolBase:
+    """Owns one mxn_symbol handle. mxnext.symbol.Symbol derives from it."""
+    cdef mxn_symbol* handle
+    cdef object __weakref__
+
+    def __dealloc__(self):
+        if self.handle != NULL:
+            mxn_symbol_free(self.handle)
+            self.handle = NULL
+
+    @property
+    def name(self):
+        cdef const char* p = NULL
+        check(mxn_symbol_name(self.handle, &p))
+        s = p.decode("utf-8")
+        return s if s else None
+
+    def _list(self, int kind):
+        cdef mxn_strings* lst = NULL
+        check(mxn_symbol_list(self.handle, kind, &lst))
+        return _take_strings(lst)
+
+    def _num_outputs(self):
+        cdef int32_t n = 0
+        check(mxn_symbol_num_outputs(self.handle, &n))
+        return n
+
+    def _output(self, int index):
+        cdef mxn_symbol* h = NULL
+        check(mxn_symbol_output(self.handle, index, &h))
+        return _wrap_symbol(h)
+
+    def _internals(self):
+        cdef mxn_symbol* h = NULL
+        check(mxn_symbol_internals(self.handle, &h))
+        return _wrap_symbol(h)
+
+    def _children(self):
+        cdef mxn_symbol* h = NULL
+        check(mxn_symbol_children(self.handle, &h))
+        return None if h == NULL else _wrap_symbol(h)
+
+    def _get_attr(self, key):
+        cdef mxn_strings* lst = NULL
+        cdef int32_t found = 0
+        check(mxn_symbol_get_attr(self.handle, key.encode(), &found, &lst))
+        return _take_strings(lst)[0] if found else None
+
+    def _set_attr(self, key, value):
+        check(mxn_symbol_set_attr(self.handle, str(key).encode(), str(value).encode()))
+
+    def _list_attr(self, bint recursive):
+        cdef mxn_strings* lst = NULL
+        check(mxn_symbol_list_attr(self.handle, recursive, &lst))
+        flat = _take_strings(lst)
+        return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+    def _to_json(self):
+        cdef mxn_strings* lst = NULL
+        check(mxn_symbol_to_json(self.handle, &lst))
+        return _take_strings(lst)[0]
+
+    def _infer_shape(self, dict known, bint partial):
+        cdef list names = [k.encode() for k in known]
+        cdef Py_ssize_t n = len(names), i, total = 0
+        cdef const char** cnames = <const char**>malloc((n + 1) * sizeof(char*))
+        cdef int32_t* ndims = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        cdef int64_t* dims = NULL
+        cdef mxn_shapes* a = NULL
+        cdef mxn_shapes* o = NULL
+        cdef mxn_shapes* x = NULL
+        shapes = [tuple(int(d) for d in v) for v in known.values()]
+        for s in shapes:
+            total += len(s)
+        dims = <int64_t*>malloc((total + 1) * sizeof(int64_t))
+        try:
+            total = 0
+            for i in range(n):
+                cnames[i] = <const char*>(<bytes>names[i])
+                ndims[i] = len(shapes[i])
+                for d in shapes[i]:
+                    dims[total] = d
+                    total += 1
+            check(mxn_symbol_infer_shape(self.handle, <int32_t>n, cnames, ndims, dims, partial,
+                                         &a, &o, &x))
+            return _take_shapes(a), _take_shapes(o), _take_shapes(x)
+        finally:
+            free(cnames)
+            free(ndims)
+            free(dims)
+
+    def _infer_type(self, dict known):
+        cdef list names = [k.encode() for k in known]
+        cdef Py_ssize_t n = len(names), i
+        cdef const char** cnames = <const char**>malloc((n + 1) * sizeof(char*))
+        cdef int32_t* codes = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        cdef int32_t cap = len(self._list(3)) + self._num_outputs() + 1
+        cdef int32_t* a = <int32_t*>malloc(cap * sizeof(int32_t))
+        cdef int32_t* o = <int32_t*>malloc(cap * sizeof(int32_t))
+        cdef int32_t* x = <int32_t*>malloc(cap * sizeof(int32_t))
+        cdef int32_t na = 0, no = 0, nx = 0
+        try:
+            vals = list(known.values())
+            for i in range(n):
+                cnames[i] = <const char*>(<bytes>names[i])
+                codes[i] = _dtype_code(vals[i])
+            check(mxn_symbol_infer_type(self.handle, <int32_t>n, cnames, codes, cap, a, &na, o,
+                                        &no, x, &nx))
+            return ([a[i] for i in range(na)], [o[i] for i in range(no)],
+                    [x[i] for i in range(nx)])
+        finally:
+            free(cnames)
+            free(codes)
+            free(a)
+            free(o)
+            free(x)
+
+
+cdef SymbolBase _wrap_symbol(mxn_symbol* h):
+    cdef SymbolBase obj = SymbolBase.__new__(_symbol_cls)
+    obj.handle = h
+    return obj
+
+
+def symbol_variable(name):
+    cdef mxn_symbol* h = NULL
+    check(mxn_symbol_variable(name.encode(), &h))
+    return _wrap_symbol(h)
+
+
+def symbol_from_json(text):
+    cdef mxn_symbol* h = NULL
+    cdef bytes b = text.encode("utf-8")
+    check(mxn_symbol_from_json(b, &h))
+    return _wrap_symbol(h)
+
+
+def symbol_group(list symbols):
+    cdef Py_ssize_t n = len(symbols), i
+    cdef mxn_symbol** hs = <mxn_symbol**>malloc((n + 1) * sizeof(mxn_symbol*))
+    cdef mxn_symbol* out = NULL
+    try:
+        for i in range(n):
+            if not isinstance(symbols[i], SymbolBase):
+                raise TypeError(f"Group takes symbols, got {type(symbols[i]).__name__}")
+            hs[i] = (<SymbolBase>symbols[i]).handle
+        check(mxn_symbol_group(<int32_t>n, hs, &out))
+        return _wrap_symbol(out)
+    finally:
+        free(hs)
+
+
+def symbol_compose(size_t op_address, tuple keys, tuple types, tuple values, name, list args,
+                   list arg_names, dict attrs):
+    """Composes an operator over symbols with typed parameters (see invoke)."""
+    cdef const mxn_op* op = <const mxn_op*>op_address
+    cdef Py_ssize_t n_params = len(keys), n_args = len(args), n_attrs = len(attrs), i
+    cdef const char* key_ptrs[MAX_PARAMS]
+    cdef mxn_value vals[MAX_PARAMS]
+    cdef int64_t dims[MAX_PARAMS][MAX_DIMS]
+    cdef list keep = []
+    cdef mxn_symbol** hs = <mxn_symbol**>malloc((n_args + 1) * sizeof(mxn_symbol*))
+    cdef const char** anames = <const char**>malloc((n_args + 1) * sizeof(char*))
+    cdef const char** akeys = <const char**>malloc((n_attrs + 1) * sizeof(char*))
+    cdef const char** avals = <const char**>malloc((n_attrs + 1) * sizeof(char*))
+    cdef mxn_symbol* out = NULL
+    cdef bytes bname
+    try:
+        if n_params > MAX_PARAMS:
+            raise ValueError(f"at most {MAX_PARAMS} parameters")
+        for i in range(n_params):
+            key_ptrs[i] = <const char*>(<bytes>keys[i])
+            _to_value(&vals[i], dims[i], types[i], values[i], keep, keys[i])
+        for i in range(n_args):
+            x = args[i]
+            if not isinstance(x, SymbolBase):
+                raise TypeError(f"symbol inputs must be Symbols, got {type(x).__name__}")
+            hs[i] = (<SymbolBase>x).handle
+            b = (arg_names[i] or "").encode()
+            keep.append(b)
+            anames[i] = <const char*>(<bytes>b)
+        i = 0
+        for k, v in attrs.items():
+            bk, bv = str(k).encode(), str(v).encode()
+            keep.append(bk)
+            keep.append(bv)
+            akeys[i] = <const char*>(<bytes>bk)
+            avals[i] = <const char*>(<bytes>bv)
+            i += 1
+        bname = (name or "").encode()
+        check(mxn_symbol_compose(op, <int32_t>n_params, key_ptrs, vals, bname, <int32_t>n_args,
+                                 hs, anames, <int32_t>n_attrs, akeys, avals, &out))
+        return _wrap_symbol(out)
+    finally:
+        free(hs)
+        free(anames)
+        free(akeys)
+        free(avals)
+
+
+# ---- executors ----------------------------------------------------------------------------------
+
+cdef class ExecutorHandle:
+    """Owns one mxn_executor handle."""
+    cdef mxn_executor* handle
+
+    def __dealloc__(self):
+        if self.handle != NULL:
+            mxn_executor_free(self.handle)
+            self.handle = NULL
+
+    def forward(self, bint is_train):
+        cdef int rc
+        with nogil:
+            rc = mxn_executor_forward(self.handle, is_train)
+        check(rc)
+
+    def backward(self, list head_grads):
+        cdef Py_ssize_t n = len(head_grads)
+        cdef mxn_ndarray** hs = _handle_array(head_grads, True)
+        cdef int rc
+        try:
+            with nogil:
+                rc = mxn_executor_backward(self.handle, <int32_t>n, hs)
+            check(rc)
+        finally:
+            free(hs)
+
+    def memory_report(self):
+        cdef mxn_strings* lst = NULL
+        check(mxn_executor_memory_report(self.handle, &lst))
+        return _take_strings(lst)[0]
+
+    def outputs(self):
+        cdef int32_t n = 0, i
+        cdef mxn_ndarray* h = NULL
+        check(mxn_executor_num_outputs(self.handle, &n))
+        out = []
+        for i in range(n):
+            check(mxn_executor_output(self.handle, i, &h))
+            out.append(_wrap(h))
+        return out
+
+
+def executor_bind(SymbolBase symbol, list args, list grads, list grad_reqs, list aux):
+    cdef Py_ssize_t n = len(args), nx = len(aux), i
+    cdef mxn_ndarray** a = _handle_array(args, False)
+    cdef mxn_ndarray** g = NULL
+    cdef mxn_ndarray** x = NULL
+    cdef int32_t* reqs = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+    cdef ExecutorHandle e = ExecutorHandle.__new__(ExecutorHandle)
+    try:
+        g = _handle_array(grads, True)
+        x = _handle_array(aux, False)
+        for i in range(n):
+            reqs[i] = grad_reqs[i]
+        check(mxn_executor_bind(symbol.handle, <int32_t>n, a, g, reqs, <int32_t>nx, x, &e.handle))
+        return e
+    finally:
+        free(a)
+        free(g)
+        free(x)
+        free(reqs)

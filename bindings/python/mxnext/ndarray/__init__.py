@@ -46,3 +46,6 @@ for _name in _FLUENT:
         setattr(NDArray, _name, _fluent(getattr(_ops, _name)))
 
 del _name
+
+# MXNet's NDArray files (.params): mx.nd.save / mx.nd.load / mx.nd.load_frombuffer.
+from .utils import save, load, load_frombuffer  # noqa: E402

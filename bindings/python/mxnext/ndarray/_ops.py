@@ -17,10 +17,34 @@ def _register(name, keys, types):
     _KEYS[name] = tuple(k.encode() for k in keys)
     _TYPES[name] = types
 
+_register('Activation', ('act_type',), (4,))
+_register('BatchNorm', ('eps', 'momentum', 'fix_gamma', 'use_global_stats', 'output_mean_var', 'axis', 'cudnn_off', 'min_calib_range', 'max_calib_range'), (2, 2, 3, 3, 3, 1, 3, 2, 2))
+_register('BlockGrad', (), ())
 _register('Cast', ('dtype',), (6,))
 _register('Concat', ('num_args', 'dim'), (1, 1))
+_register('Convolution', ('kernel', 'stride', 'dilate', 'pad', 'num_filter', 'num_group', 'workspace', 'no_bias', 'cudnn_tune', 'cudnn_off', 'layout'), (5, 5, 5, 5, 1, 1, 1, 3, 4, 3, 4))
+_register('Deconvolution', ('kernel', 'stride', 'dilate', 'pad', 'num_filter', 'num_group', 'workspace', 'no_bias', 'cudnn_tune', 'cudnn_off', 'layout', 'adj', 'target_shape'), (5, 5, 5, 5, 1, 1, 1, 3, 4, 3, 4, 5, 5))
+_register('Dropout', ('p', 'mode', 'axes', 'cudnn_off'), (2, 4, 5, 3))
+_register('Embedding', ('input_dim', 'output_dim', 'dtype', 'sparse_grad'), (1, 1, 6, 3))
 _register('Flatten', (), ())
+_register('FullyConnected', ('num_hidden', 'no_bias', 'flatten'), (1, 3, 3))
+_register('InstanceNorm', ('eps',), (2,))
+_register('L2Normalization', ('eps', 'mode'), (2, 4))
+_register('LRN', ('alpha', 'beta', 'knorm', 'nsize'), (2, 2, 2, 1))
+_register('LayerNorm', ('axis', 'eps', 'output_mean_var'), (1, 2, 3))
+_register('LeakyReLU', ('act_type', 'slope', 'lower_bound', 'upper_bound'), (4, 2, 2, 2))
+_register('LinearRegressionOutput', ('grad_scale',), (2,))
+_register('LogisticRegressionOutput', ('grad_scale',), (2,))
+_register('MAERegressionOutput', ('grad_scale',), (2,))
+_register('MakeLoss', ('grad_scale', 'valid_thresh', 'normalization'), (2, 2, 4))
+_register('Pad', ('mode', 'pad_width', 'constant_value'), (4, 5, 2))
+_register('Pooling', ('kernel', 'pool_type', 'global_pool', 'cudnn_off', 'pooling_convention', 'stride', 'pad', 'p_value', 'count_include_pad', 'layout'), (5, 4, 3, 3, 4, 5, 5, 1, 3, 4))
 _register('Reshape', ('shape', 'reverse'), (5, 3))
+_register('SliceChannel', ('num_outputs', 'axis', 'squeeze_axis'), (1, 1, 3))
+_register('SoftmaxActivation', ('mode',), (4,))
+_register('SoftmaxOutput', ('grad_scale', 'ignore_label', 'multi_output', 'use_ignore', 'preserve_shape', 'normalization', 'out_grad', 'smooth_alpha'), (2, 2, 3, 3, 3, 4, 3, 2))
+_register('SwapAxis', ('dim1', 'dim2'), (1, 1))
+_register('UpSampling', ('scale', 'num_filter', 'sample_type', 'num_args', 'multi_input_mode', 'workspace'), (1, 1, 4, 1, 4, 1))
 _register('_arange', ('start', 'stop', 'step', 'repeat', 'infer_range', 'ctx', 'dtype'), (2, 2, 2, 1, 3, 7, 6))
 _register('_copy', (), ())
 _register('_div_scalar', ('scalar',), (2,))
@@ -36,6 +60,7 @@ _register('_lesser', (), ())
 _register('_lesser_equal', (), ())
 _register('_lesser_equal_scalar', ('scalar',), (2,))
 _register('_lesser_scalar', ('scalar',), (2,))
+_register('_linalg_gemm2', ('transpose_a', 'transpose_b', 'alpha', 'axis'), (3, 3, 2, 1))
 _register('_maximum', (), ())
 _register('_maximum_scalar', ('scalar',), (2,))
 _register('_minimum', (), ())
@@ -51,21 +76,33 @@ _register('_plus_scalar', ('scalar',), (2,))
 _register('_power', (), ())
 _register('_power_scalar', ('scalar',), (2,))
 _register('_random_normal', ('shape', 'ctx', 'dtype', 'loc', 'scale'), (5, 7, 6, 2, 2))
+_register('_random_randint', ('low', 'high', 'shape', 'ctx', 'dtype'), (1, 1, 5, 7, 6))
 _register('_random_uniform', ('shape', 'ctx', 'dtype', 'low', 'high'), (5, 7, 6, 2, 2))
 _register('_rdiv_scalar', ('scalar',), (2,))
 _register('_rminus_scalar', ('scalar',), (2,))
 _register('_rmod_scalar', ('scalar',), (2,))
 _register('_rpower_scalar', ('scalar',), (2,))
+_register('_sample_multinomial', ('shape', 'get_prob', 'dtype'), (5, 3, 6))
+_register('_shuffle', (), ())
+_register('_sparse_adagrad_update', ('lr', 'epsilon', 'wd', 'rescale_grad', 'clip_gradient'), (2, 2, 2, 2, 2))
+_register('_sum_to_like', (), ())
 _register('_zeros', ('shape', 'ctx', 'dtype'), (5, 7, 6))
 _register('abs', (), ())
+_register('adam_update', ('lr', 'beta1', 'beta2', 'epsilon', 'wd', 'rescale_grad', 'clip_gradient', 'lazy_update'), (2, 2, 2, 2, 2, 2, 2, 3))
+_register('add_n', ('num_args',), (1,))
 _register('arccos', (), ())
 _register('arccosh', (), ())
 _register('arcsin', (), ())
 _register('arcsinh', (), ())
 _register('arctan', (), ())
 _register('arctanh', (), ())
+_register('argmax', ('axis', 'keepdims'), (1, 3))
+_register('argmax_channel', (), ())
+_register('argmin', ('axis', 'keepdims'), (1, 3))
+_register('argsort', ('axis', 'is_ascend', 'dtype'), (1, 3, 6))
 _register('batch_dot', ('transpose_a', 'transpose_b'), (3, 3))
 _register('broadcast_add', (), ())
+_register('broadcast_axis', ('axis', 'size'), (5, 5))
 _register('broadcast_div', (), ())
 _register('broadcast_equal', (), ())
 _register('broadcast_greater', (), ())
@@ -73,6 +110,7 @@ _register('broadcast_greater_equal', (), ())
 _register('broadcast_hypot', (), ())
 _register('broadcast_lesser', (), ())
 _register('broadcast_lesser_equal', (), ())
+_register('broadcast_like', ('lhs_axes', 'rhs_axes'), (5, 5))
 _register('broadcast_logical_and', (), ())
 _register('broadcast_logical_or', (), ())
 _register('broadcast_logical_xor', (), ())
@@ -83,8 +121,10 @@ _register('broadcast_mul', (), ())
 _register('broadcast_not_equal', (), ())
 _register('broadcast_power', (), ())
 _register('broadcast_sub', (), ())
+_register('broadcast_to', ('shape',), (5,))
 _register('cbrt', (), ())
 _register('ceil', (), ())
+_register('clip', ('a_min', 'a_max'), (2, 2))
 _register('cos', (), ())
 _register('cosh', (), ())
 _register('dot', ('transpose_a', 'transpose_b'), (3, 3))
@@ -98,38 +138,152 @@ _register('expand_dims', ('axis',), (1,))
 _register('expm1', (), ())
 _register('fix', (), ())
 _register('floor', (), ())
+_register('ftrl_update', ('lr', 'lamda1', 'beta', 'wd', 'rescale_grad', 'clip_gradient'), (2, 2, 2, 2, 2, 2))
+_register('gamma', (), ())
+_register('gammaln', (), ())
+_register('gather_nd', (), ())
 _register('log', (), ())
 _register('log10', (), ())
 _register('log1p', (), ())
 _register('log2', (), ())
+_register('log_softmax', ('axis', 'temperature', 'dtype'), (1, 2, 6))
+_register('make_loss', (), ())
 _register('max', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
 _register('mean', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
 _register('min', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
+_register('mp_nag_mom_update', ('lr', 'momentum', 'wd', 'rescale_grad', 'clip_gradient'), (2, 2, 2, 2, 2))
+_register('mp_sgd_mom_update', ('lr', 'momentum', 'wd', 'rescale_grad', 'clip_gradient', 'lazy_update'), (2, 2, 2, 2, 2, 3))
+_register('mp_sgd_update', ('lr', 'wd', 'rescale_grad', 'clip_gradient', 'lazy_update'), (2, 2, 2, 2, 3))
+_register('nag_mom_update', ('lr', 'momentum', 'wd', 'rescale_grad', 'clip_gradient'), (2, 2, 2, 2, 2))
 _register('nansum', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
 _register('negative', (), ())
+_register('norm', ('ord', 'axis', 'out_dtype', 'keepdims'), (1, 5, 6, 3))
+_register('one_hot', ('depth', 'on_value', 'off_value', 'dtype'), (1, 2, 2, 6))
 _register('ones_like', (), ())
+_register('pick', ('axis', 'keepdims', 'mode'), (1, 3, 4))
 _register('prod', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
 _register('reciprocal', (), ())
 _register('relu', (), ())
+_register('repeat', ('repeats', 'axis'), (1, 1))
+_register('reshape_like', ('lhs_begin', 'lhs_end', 'rhs_begin', 'rhs_end'), (1, 1, 1, 1))
+_register('reverse', ('axis',), (5,))
 _register('rint', (), ())
+_register('rmsprop_update', ('lr', 'gamma1', 'epsilon', 'wd', 'rescale_grad', 'clip_gradient', 'clip_weights'), (2, 2, 2, 2, 2, 2, 2))
+_register('rmspropalex_update', ('lr', 'gamma1', 'gamma2', 'epsilon', 'wd', 'rescale_grad', 'clip_gradient', 'clip_weights'), (2, 2, 2, 2, 2, 2, 2, 2))
 _register('round', (), ())
 _register('rsqrt', (), ())
+_register('sgd_mom_update', ('lr', 'momentum', 'wd', 'rescale_grad', 'clip_gradient', 'lazy_update'), (2, 2, 2, 2, 2, 3))
+_register('sgd_update', ('lr', 'wd', 'rescale_grad', 'clip_gradient', 'lazy_update'), (2, 2, 2, 2, 3))
+_register('shape_array', (), ())
 _register('sigmoid', (), ())
 _register('sign', (), ())
+_register('signsgd_update', ('lr', 'wd', 'rescale_grad', 'clip_gradient'), (2, 2, 2, 2))
+_register('signum_update', ('lr', 'momentum', 'wd', 'rescale_grad', 'clip_gradient', 'wd_lh'), (2, 2, 2, 2, 2, 2))
 _register('sin', (), ())
 _register('sinh', (), ())
+_register('size_array', (), ())
 _register('slice', ('begin', 'end', 'step'), (5, 5, 5))
 _register('slice_axis', ('axis', 'begin', 'end'), (1, 1, 1))
+_register('slice_like', ('axes',), (5,))
+_register('smooth_l1', ('scalar',), (2,))
+_register('softmax', ('axis', 'temperature', 'dtype'), (1, 2, 6))
 _register('softsign', (), ())
+_register('sort', ('axis', 'is_ascend'), (1, 3))
 _register('sqrt', (), ())
 _register('square', (), ())
+_register('squeeze', ('axis',), (5,))
+_register('stack', ('num_args', 'axis'), (1, 1))
 _register('sum', ('axis', 'keepdims', 'exclude'), (5, 3, 3))
+_register('take', ('axis', 'mode'), (1, 4))
 _register('tan', (), ())
 _register('tanh', (), ())
+_register('tile', ('reps',), (5,))
+_register('topk', ('axis', 'k', 'ret_typ', 'is_ascend', 'dtype'), (1, 1, 4, 3, 6))
 _register('transpose', ('axes',), (5,))
 _register('trunc', (), ())
+_register('where', (), ())
 _register('zeros_like', (), ())
 
+
+def Activation(data, act_type, out=None):
+    """Applies an activation function element-wise: relu max(x, 0); sigmoid 1/(1+exp(-x)); tanh; softrelu log(1+exp(x)); softsign x/(1+|x|); log_sigmoid log(sigmoid(x)); mish x*tanh(softrelu(x)).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    act_type : {'log_sigmoid', 'mish', 'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required
+        Activation function to be applied.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Activation'], (data,), _KEYS['Activation'], _TYPES['Activation'], (act_type, ), out)
+
+
+def BatchNorm(data, gamma, beta, moving_mean, moving_var, eps=0.001, momentum=0.9, fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None, max_calib_range=None, out=None):
+    """Batch normalization: out = (data - mean) / sqrt(var + eps) * gamma + beta per channel (axis). In training (autograd train mode) mean and var are the batch statistics (biased variance) and the moving statistics are updated in place: moving = moving * momentum + batch * (1 - momentum); otherwise, or with use_global_stats, the moving statistics are used. fix_gamma treats gamma as 1 (its gradient is 0). Outputs (out, mean, invstd); mean and the inverse standard deviation 1/sqrt(var + eps) are visible with output_mean_var (MXNet's convention; their gradients are blocked). float16 data keeps gamma, beta and the statistics in float32.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    gamma : NDArray
+        Scale (channels,).
+    beta : NDArray
+        Shift (channels,).
+    moving_mean : NDArray
+        Running mean (channels,), updated in training.
+    moving_var : NDArray
+        Running variance (channels,), updated in training.
+    eps : float, default 0.001
+        Epsilon added to the variance to avoid division by zero.
+    momentum : float, default 0.9
+        Momentum of the moving average.
+    fix_gamma : bool, default True
+        Fix gamma to 1 while training (its gradient is 0).
+    use_global_stats : bool, default False
+        Use the moving statistics instead of the batch statistics, also in training.
+    output_mean_var : bool, default False
+        Output the mean and inverse standard deviation too.
+    axis : int, default 1
+        The channel axis.
+    cudnn_off : bool, default False
+        Do not use cuDNN (accepted for compatibility).
+    min_calib_range : float, default None
+        Quantization calibration minimum (accepted for compatibility; unused).
+    max_calib_range : float, default None
+        Quantization calibration maximum (accepted for compatibility; unused).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, mean, var)
+    """
+    return _invoke(_OP['BatchNorm'], (data, gamma, beta, moving_mean, moving_var,), _KEYS['BatchNorm'], _TYPES['BatchNorm'], (eps, momentum, fix_gamma, use_global_stats, output_mean_var, axis, cudnn_off, min_calib_range, max_calib_range, ), out)
+
+
+def BlockGrad(data, out=None):
+    """Stops gradient computation: forward is the identity; the gradient is zero.
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['BlockGrad'], (data,), _KEYS['BlockGrad'], _TYPES['BlockGrad'], (), out)
+
+stop_gradient = BlockGrad
 
 def Cast(data, dtype, out=None):
     """Casts every element to `dtype` (float to integer truncates toward zero; any non-zero value becomes True for bool).
@@ -173,6 +327,148 @@ def Concat(*data, num_args=None, dim=1, out=None):
 
 concat = Concat
 
+def Convolution(data, weight, bias=None, *, kernel, num_filter, stride=(), dilate=(), pad=(), num_group=1, workspace=1024, no_bias=False, cudnn_tune=None, cudnn_off=False, layout=None, out=None):
+    """Compute N-D convolution on (N+2)-D input (1-D: data (batch, channel, width), 2-D: (batch, channel, height, width)). weight is (num_filter, channel/num_group, kernel...), bias (num_filter,). out = (x + 2*pad - (dilate*(kernel-1)+1)) / stride + 1 along each spatial axis (floor). num_group splits input and output channels into groups convolved separately.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    weight : NDArray
+        Weight.
+    bias : NDArray
+        Bias (absent when no_bias=True).
+    kernel : int or tuple of int, required
+        Kernel size: (w,) or (h, w).
+    stride : int or tuple of int, default ()
+        Stride: (w,) or (h, w). Defaults to 1 for each dimension.
+    dilate : int or tuple of int, default ()
+        Dilation: (w,) or (h, w). Defaults to 1 for each dimension.
+    pad : int or tuple of int, default ()
+        Zero padding on both sides: (w,) or (h, w). Defaults to no padding.
+    num_filter : int, required
+        Number of output channels.
+    num_group : int, default 1
+        Number of groups the channels are split into.
+    workspace : int, default 1024
+        Maximum temporary workspace in MB (accepted for compatibility; unused).
+    no_bias : bool, default False
+        Whether to disable bias.
+    cudnn_tune : {'fastest', 'limited_workspace', 'off'}, default None
+        cuDNN algorithm selection (accepted for compatibility; unused on the CPU).
+    cudnn_off : bool, default False
+        Turn off cuDNN (accepted for compatibility).
+    layout : {'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None
+        Data layout; None means NCW/NCHW by rank. Only NCW and NCHW are supported on the CPU.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Convolution'], tuple(x for x in (data, weight, bias,) if x is not None), _KEYS['Convolution'], _TYPES['Convolution'], (kernel, stride, dilate, pad, num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout, ), out)
+
+
+def Deconvolution(data, weight, bias=None, *, kernel, num_filter, stride=(), dilate=(), pad=(), num_group=1, workspace=512, no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None, adj=(), target_shape=(), out=None):
+    """Transposed convolution (the gradient of Convolution with respect to its data). data is (batch, channel, [height,] width); weight is (channel, num_filter/num_group, kernel...); bias (num_filter,). out = stride*(x-1) + dilate*(kernel-1)+1 - 2*pad + adj along each spatial axis; a non-zero target_shape sets the output size and derives pad and adj from it (MXNet's rule). no_bias defaults to True.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    weight : NDArray
+        Weight.
+    bias : NDArray
+        Bias (absent when no_bias=True, the default).
+    kernel : int or tuple of int, required
+        Kernel size: (w,) or (h, w).
+    stride : int or tuple of int, default ()
+        Stride: (w,) or (h, w). Defaults to 1 for each dimension.
+    dilate : int or tuple of int, default ()
+        Dilation: (w,) or (h, w). Defaults to 1 for each dimension.
+    pad : int or tuple of int, default ()
+        Zero padding on both sides: (w,) or (h, w). Defaults to no padding.
+    num_filter : int, required
+        Number of output channels.
+    num_group : int, default 1
+        Number of groups the channels are split into.
+    workspace : int, default 512
+        Maximum temporary workspace in MB (accepted for compatibility; unused).
+    no_bias : bool, default True
+        Whether to disable bias.
+    cudnn_tune : {'fastest', 'limited_workspace', 'off'}, default None
+        cuDNN algorithm selection (accepted for compatibility; unused on the CPU).
+    cudnn_off : bool, default False
+        Turn off cuDNN (accepted for compatibility).
+    layout : {'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None
+        Data layout; None means NCW/NCHW by rank. Only NCW and NCHW are supported on the CPU.
+    adj : int or tuple of int, default ()
+        Extra size added to one side of the output: (w,) or (h, w); must be < stride.
+    target_shape : int or tuple of int, default ()
+        Output spatial shape: (w,) or (h, w); when given, pad and adj are computed.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Deconvolution'], tuple(x for x in (data, weight, bias,) if x is not None), _KEYS['Deconvolution'], _TYPES['Deconvolution'], (kernel, stride, dilate, pad, num_filter, num_group, workspace, no_bias, cudnn_tune, cudnn_off, layout, adj, target_shape, ), out)
+
+
+def Dropout(data, p=0.5, mode='training', axes=(), cudnn_off=None, out=None):
+    """Applies dropout: in training (or always, with mode='always') elements are zeroed with probability p and the rest scaled by 1/(1-p); otherwise the identity. axes lists axes along which one draw is shared. p=1 gives zeros (MXNet gives NaN).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array to which dropout will be applied.
+    p : float, default 0.5
+        Fraction of the input that gets dropped out during training time.
+    mode : {'always', 'training'}, default 'training'
+        Whether to only turn on dropout during training or always.
+    axes : int or tuple of int, default ()
+        Axes along which the dropout mask is shared (variational dropout).
+    cudnn_off : bool, default None
+        Whether to turn off cuDNN (accepted for compatibility).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, mask)
+    """
+    return _invoke(_OP['Dropout'], (data,), _KEYS['Dropout'], _TYPES['Dropout'], (p, mode, axes, cudnn_off, ), out)
+
+
+def Embedding(data, weight, input_dim, output_dim, dtype='float32', sparse_grad=False, out=None):
+    """Maps integer indices to vector representations: out = weight[data] with out.shape = data.shape + (output_dim,). weight is (input_dim, output_dim); indices are truncated to integers and clipped to [0, input_dim - 1].
+
+    Parameters
+    ----------
+    data : NDArray
+        The input array to the embedding operator (indices).
+    weight : NDArray
+        The embedding weight matrix (input_dim, output_dim).
+    input_dim : int, required
+        Vocabulary size of the input indices.
+    output_dim : int, required
+        Dimension of the embedding vectors.
+    dtype : dtype ('float32', numpy dtype, ...), default 'float32'
+        Data type of weight and output.
+    sparse_grad : bool, default False
+        Compute a row_sparse gradient (accepted for compatibility; the gradient is dense).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Embedding'], (data, weight,), _KEYS['Embedding'], _TYPES['Embedding'], (input_dim, output_dim, dtype, sparse_grad, ), out)
+
+
 def Flatten(data, out=None):
     """Collapses all dimensions but the first: (d0, d1, ..., dk) -> (d0, d1*...*dk). A 1-D input (n,) gives (n, 1); a 0-d input gives (1, 1).
 
@@ -190,6 +486,303 @@ def Flatten(data, out=None):
     return _invoke(_OP['Flatten'], (data,), _KEYS['Flatten'], _TYPES['Flatten'], (), out)
 
 flatten = Flatten
+
+def FullyConnected(data, weight, bias=None, *, num_hidden, no_bias=False, flatten=True, out=None):
+    """Applies a linear transformation: out = data . weight^T + bias. With flatten=True (default) data of shape (batch, x1, ..., xn) is viewed as (batch, x1*...*xn) and the output is (batch, num_hidden); with flatten=False the transformation applies to the last axis and the output is data.shape[:-1] + (num_hidden,). weight is (num_hidden, input_dim) and bias (num_hidden,); bias is absent when no_bias=True.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    weight : NDArray
+        Weight matrix (num_hidden, input_dim).
+    bias : NDArray
+        Bias (num_hidden,); absent when no_bias=True.
+    num_hidden : int, required
+        Number of hidden nodes of the output.
+    no_bias : bool, default False
+        Whether to disable bias.
+    flatten : bool, default True
+        Whether to collapse all but the first axis of the input data tensor.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['FullyConnected'], tuple(x for x in (data, weight, bias,) if x is not None), _KEYS['FullyConnected'], _TYPES['FullyConnected'], (num_hidden, no_bias, flatten, ), out)
+
+
+def InstanceNorm(data, gamma, beta, eps=0.001, out=None):
+    """Instance normalization: each (sample, channel) feature map is normalized by its own mean and (biased) variance, then scaled by gamma and shifted by beta (per channel): out = (data - mean) / sqrt(var + eps) * gamma + beta. data is (batch, channel, spatial...).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data (batch, channel, spatial...).
+    gamma : NDArray
+        Scale (channel,).
+    beta : NDArray
+        Shift (channel,).
+    eps : float, default 0.001
+        Epsilon added to the variance.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, mean, var)
+    """
+    return _invoke(_OP['InstanceNorm'], (data, gamma, beta,), _KEYS['InstanceNorm'], _TYPES['InstanceNorm'], (eps, ), out)
+
+
+def L2Normalization(data, eps=1e-10, mode='instance', out=None):
+    """Normalizes the input by its L2 norm: out = data / sqrt(sum(data^2) + eps). mode instance (default) normalizes each sample over all its other axes; channel normalizes across channels (axis 1) at each position; spatial normalizes each channel over its spatial axes.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    eps : float, default 1e-10
+        Epsilon added to the sum of squares.
+    mode : {'channel', 'instance', 'spatial'}, default 'instance'
+        Which axes the norm is taken over.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, norm)
+    """
+    return _invoke(_OP['L2Normalization'], (data,), _KEYS['L2Normalization'], _TYPES['L2Normalization'], (eps, mode, ), out)
+
+
+def LRN(data, nsize, alpha=0.0001, beta=0.75, knorm=2.0, out=None):
+    """Local response normalization across channels: out = data * (knorm + alpha / nsize * sum of data^2 over the nsize neighbouring channels)^(-beta). data is (N, C, H, W); nsize must be odd.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data (N, C, H, W).
+    alpha : float, default 0.0001
+        The variance scaling parameter alpha.
+    beta : float, default 0.75
+        The power parameter beta.
+    knorm : float, default 2.0
+        The parameter k.
+    nsize : int, required
+        Normalization window width in channels (odd).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, tmp_norm)
+    """
+    return _invoke(_OP['LRN'], (data,), _KEYS['LRN'], _TYPES['LRN'], (alpha, beta, knorm, nsize, ), out)
+
+
+def LayerNorm(data, gamma, beta, axis=-1, eps=1e-05, output_mean_var=False, out=None):
+    """Layer normalization over one axis: out = (data - mean) / sqrt(var + eps) * gamma + beta, with mean and (biased) var taken along `axis` and gamma, beta of shape (data.shape[axis],). Outputs (out, mean, std) with std = sqrt(var + eps); mean and std have data's shape with axis set to 1 and are visible with output_mean_var.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    gamma : NDArray
+        Scale.
+    beta : NDArray
+        Shift.
+    axis : int, default -1
+        The axis to normalize over.
+    eps : float, default 1e-05
+        Epsilon added to the variance.
+    output_mean_var : bool, default False
+        Output the mean and std too.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    list of NDArray (output, mean, std)
+    """
+    return _invoke(_OP['LayerNorm'], (data, gamma, beta,), _KEYS['LayerNorm'], _TYPES['LayerNorm'], (axis, eps, output_mean_var, ), out)
+
+
+def LeakyReLU(data, gamma=None, *, act_type='leaky', slope=0.25, lower_bound=0.125, upper_bound=0.334, out=None):
+    """Leaky rectified linear units and relatives: leaky x>0 ? x : slope*x; elu x>0 ? x : slope*(exp(x)-1); selu lambda*(x>0 ? x : alpha*(exp(x)-1)); gelu 0.5*x*(1+erf(x/sqrt(2))); rrelu: leaky with a slope drawn from U(lower_bound, upper_bound) per element in training and (lower_bound+upper_bound)/2 otherwise (the slopes are a hidden second output); prelu: leaky with a learned slope gamma per channel (axis 1).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    gamma : NDArray
+        Slope per channel (prelu only; absent otherwise).
+    act_type : {'elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'}, default 'leaky'
+        Activation function to be applied.
+    slope : float, default 0.25
+        Init slope for the activation (leaky and elu).
+    lower_bound : float, default 0.125
+        Lower bound of the random slope (rrelu).
+    upper_bound : float, default 0.334
+        Upper bound of the random slope (rrelu).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['LeakyReLU'], tuple(x for x in (data, gamma,) if x is not None), _KEYS['LeakyReLU'], _TYPES['LeakyReLU'], (act_type, slope, lower_bound, upper_bound, ), out)
+
+
+def LinearRegressionOutput(data, label, grad_scale=1.0, out=None):
+    """Least-squares regression output: forward is the identity; the gradient is (out - label) * grad_scale / num_output, num_output being label.size / label.shape[0] (the head gradient is ignored).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data to the function.
+    label : NDArray
+        Input label to the function.
+    grad_scale : float, default 1.0
+        Scale the gradient by a float factor.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['LinearRegressionOutput'], (data, label,), _KEYS['LinearRegressionOutput'], _TYPES['LinearRegressionOutput'], (grad_scale, ), out)
+
+
+def LogisticRegressionOutput(data, label, grad_scale=1.0, out=None):
+    """Logistic regression output: forward is sigmoid(data); the gradient is (out - label) * grad_scale / num_output (the head gradient is ignored).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data to the function.
+    label : NDArray
+        Input label to the function.
+    grad_scale : float, default 1.0
+        Scale the gradient by a float factor.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['LogisticRegressionOutput'], (data, label,), _KEYS['LogisticRegressionOutput'], _TYPES['LogisticRegressionOutput'], (grad_scale, ), out)
+
+
+def MAERegressionOutput(data, label, grad_scale=1.0, out=None):
+    """Mean-absolute-error regression output: forward is the identity; the gradient is sign(out - label) * grad_scale / num_output (the head gradient is ignored).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data to the function.
+    label : NDArray
+        Input label to the function.
+    grad_scale : float, default 1.0
+        Scale the gradient by a float factor.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['MAERegressionOutput'], (data, label,), _KEYS['MAERegressionOutput'], _TYPES['MAERegressionOutput'], (grad_scale, ), out)
+
+
+def MakeLoss(data, grad_scale=1.0, valid_thresh=0.0, normalization='null', out=None):
+    """Makes its input a loss: forward is the identity; the gradient is grad_scale (the head gradient is ignored), divided by the batch size (normalization='batch') or by the number of elements > valid_thresh (at least 1; normalization='valid').
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    grad_scale : float, default 1.0
+        Gradient scale as a supplement to the unary and binary operators.
+    valid_thresh : float, default 0.0
+        Elements > valid_thresh count as valid for normalization='valid'.
+    normalization : {'batch', 'null', 'valid'}, default 'null'
+        How the gradient is normalized.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['MakeLoss'], (data,), _KEYS['MakeLoss'], _TYPES['MakeLoss'], (grad_scale, valid_thresh, normalization, ), out)
+
+
+def Pad(data, pad_width, mode='constant', constant_value=0.0, out=None):
+    """Pads every axis: pad_width holds (before, after) for each axis in order (2*ndim entries). mode constant fills constant_value, edge repeats the border element, reflect mirrors without repeating it (pads smaller than the axis). Unlike MXNet 1.x (4-D/5-D inputs, no padding of the first two axes) any ndim and axis may be padded.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    mode : {'constant', 'edge', 'reflect'}, default 'constant'
+        Padding mode.
+    pad_width : int or tuple of int, required
+        (before, after) per axis.
+    constant_value : float, default 0.0
+        Fill value of constant mode.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Pad'], (data,), _KEYS['Pad'], _TYPES['Pad'], (mode, pad_width, constant_value, ), out)
+
+pad = Pad
+
+def Pooling(data, kernel=(), pool_type='max', global_pool=False, cudnn_off=False, pooling_convention='valid', stride=(), pad=(), p_value=None, count_include_pad=None, layout=None, out=None):
+    """Performs pooling on the input: data (batch, channel, [depth, [height,]] width). Output size along each spatial axis: valid (default) floor((x+2*p-k)/s)+1; full (Caffe) ceil((x+2*p-k)/s)+1; same (1-D only) ceil(x/s). global_pool pools each whole feature map (kernel = input, pad 0). pool_type: max, avg, sum, lp (p_value-norm: (sum x^p)^(1/p)). count_include_pad (default True) makes averages count padded positions.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    kernel : int or tuple of int, default ()
+        Pooling kernel size: (w,), (h, w) or (d, h, w).
+    pool_type : {'avg', 'lp', 'max', 'sum'}, default 'max'
+        Pooling type to be applied.
+    global_pool : bool, default False
+        Ignore kernel size and pool over each whole feature map.
+    cudnn_off : bool, default False
+        Turn off cuDNN (accepted for compatibility).
+    pooling_convention : {'full', 'same', 'valid'}, default 'valid'
+        Pooling convention to be applied.
+    stride : int or tuple of int, default ()
+        Stride for pooling; defaults to 1 for each dimension.
+    pad : int or tuple of int, default ()
+        Pad for pooling; defaults to 0 for each dimension.
+    p_value : int, default None
+        Value of p for Lp pooling.
+    count_include_pad : bool, default None
+        Whether averages count padded positions (None means True).
+    layout : {'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default None
+        Data layout; None means NCW/NCHW/NCDHW by rank. Only channel-first layouts are supported on the CPU.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['Pooling'], (data,), _KEYS['Pooling'], _TYPES['Pooling'], (kernel, pool_type, global_pool, cudnn_off, pooling_convention, stride, pad, p_value, count_include_pad, layout, ), out)
+
 
 def Reshape(data, shape, reverse=False, out=None):
     """Copies the input into a new shape with the same number of elements. `shape` may use MXNet's codes: 0 copies a dimension, -1 infers one, -2 copies the rest, -3 merges two dimensions, -4 splits one into the next two values; reverse=True applies the codes from the right.
@@ -212,6 +805,136 @@ def Reshape(data, shape, reverse=False, out=None):
     return _invoke(_OP['Reshape'], (data,), _KEYS['Reshape'], _TYPES['Reshape'], (shape, reverse, ), out)
 
 reshape = Reshape
+
+def SliceChannel(data, num_outputs, axis=1, squeeze_axis=False, out=None):
+    """Splits an array along `axis` into num_outputs equal parts; with squeeze_axis=True (parts of size 1 only) the axis is removed from each part.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    num_outputs : int, required
+        Number of parts.
+    axis : int, default 1
+        The axis to split.
+    squeeze_axis : bool, default False
+        Remove the split axis from the parts (its size must equal num_outputs).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['SliceChannel'], (data,), _KEYS['SliceChannel'], _TYPES['SliceChannel'], (num_outputs, axis, squeeze_axis, ), out)
+
+split = SliceChannel
+
+def SoftmaxActivation(data, mode='instance', out=None):
+    """Softmax activation. mode='instance' (default): softmax over all axes but the first, for each sample. mode='channel': softmax over axis 1 at each position.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    mode : {'channel', 'instance'}, default 'instance'
+        instance: per sample over all other axes; channel: across channels.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['SoftmaxActivation'], (data,), _KEYS['SoftmaxActivation'], _TYPES['SoftmaxActivation'], (mode, ), out)
+
+
+def SoftmaxOutput(data, label, grad_scale=1.0, ignore_label=-1.0, multi_output=False, use_ignore=False, preserve_shape=False, normalization='null', out_grad=False, smooth_alpha=0.0, out=None):
+    """Softmax with a cross-entropy gradient. Forward: softmax over the flattened trailing axes (default), over the last axis (preserve_shape) or over axis 1 (multi_output). Backward ignores the head gradient (unless out_grad) and gives (out - onehot(label)) * grad_scale, normalized by normalization: null (1; with multi_output the spatial size), batch (the batch size; with multi_output times the spatial size) or valid (the number of labels != ignore_label). use_ignore zeroes the gradient of ignored labels; smooth_alpha smooths the one-hot target. A label of the data's shape is used as probabilities (gradient (out - label) * grad_scale).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    label : NDArray
+        Ground truth label.
+    grad_scale : float, default 1.0
+        Scales the gradient by a float factor.
+    ignore_label : float, default -1.0
+        The instances whose labels == ignore_label are ignored during backward if use_ignore is set.
+    multi_output : bool, default False
+        Compute the softmax along axis 1 (labels have no channel axis).
+    use_ignore : bool, default False
+        Whether ignore_label does not contribute to the backward gradient.
+    preserve_shape : bool, default False
+        Compute the softmax along the last axis.
+    normalization : {'batch', 'null', 'valid'}, default 'null'
+        Normalizes the gradient.
+    out_grad : bool, default False
+        Multiplies the gradient with the output gradient element-wise.
+    smooth_alpha : float, default 0.0
+        Label smoothing: the target is 1 - alpha for the label and alpha / (k - 1) elsewhere.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['SoftmaxOutput'], (data, label,), _KEYS['SoftmaxOutput'], _TYPES['SoftmaxOutput'], (grad_scale, ignore_label, multi_output, use_ignore, preserve_shape, normalization, out_grad, smooth_alpha, ), out)
+
+Softmax = SoftmaxOutput
+
+def SwapAxis(data, dim1=0, dim2=0, out=None):
+    """Interchanges two axes (negative values count from the end).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    dim1 : int, default 0
+        The first axis.
+    dim2 : int, default 0
+        The second axis.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['SwapAxis'], (data,), _KEYS['SwapAxis'], _TYPES['SwapAxis'], (dim1, dim2, ), out)
+
+swapaxes = SwapAxis
+
+def UpSampling(*data, scale, sample_type, num_filter=0, num_args=None, multi_input_mode='concat', workspace=512, out=None):
+    """Upsamples the inputs by nearest-neighbour repetition. Input 0 of shape (N, C, H, W) gives an output of spatial size (H*scale, W*scale); every other input is repeated to the same size. multi_input_mode='concat' concatenates along channels, 'sum' adds.
+
+    Parameters
+    ----------
+    data : NDArray (one or more)
+        Arrays to upsample (N, C, H, W).
+    scale : int, required
+        Up sampling scale.
+    num_filter : int, default 0
+        Input filter; only used by bilinear sample_type.
+    sample_type : {'bilinear', 'nearest'}, required
+        Upsampling method.
+    num_args : int, default None
+        Number of inputs (set from the inputs when not given).
+    multi_input_mode : {'concat', 'sum'}, default 'concat'
+        How to handle multiple inputs: concatenate along channels or sum.
+    workspace : int, default 512
+        Tmp workspace for deconvolution in MB (accepted for compatibility).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['UpSampling'], data, _KEYS['UpSampling'], _TYPES['UpSampling'], (scale, num_filter, sample_type, num_args, multi_input_mode, workspace, ), out)
+
 
 def _arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dtype='float32', out=None):
     """Evenly spaced values: start, start+step, ... up to stop (exclusive), each repeated `repeat` times; length ceil((stop-start)/step)*repeat (0 when negative). With stop=None the range is [0, start) (MXNet's rule). Values are computed in float64 (start + (i / repeat) * step) and converted to dtype.
@@ -518,6 +1241,34 @@ def _lesser_scalar(data, scalar=1.0, out=None):
     return _invoke(_OP['_lesser_scalar'], (data,), _KEYS['_lesser_scalar'], _TYPES['_lesser_scalar'], (scalar, ), out)
 
 _LesserScalar = _lesser_scalar
+
+def _linalg_gemm2(A, B, transpose_a=False, transpose_b=False, alpha=1.0, axis=-2, out=None):
+    """Batched matrix product out = alpha * op(A) op(B) over all leading axes: A is (..., M, K) (or (..., K, M) with transpose_a), B is (..., K, N) (or (..., N, K) with transpose_b); the leading axes must be equal. Only axis=-2 is supported.
+
+    Parameters
+    ----------
+    A : NDArray
+        First input.
+    B : NDArray
+        Second input.
+    transpose_a : bool, default False
+        Transpose A before the product.
+    transpose_b : bool, default False
+        Transpose B before the product.
+    alpha : float, default 1.0
+        Scalar factor.
+    axis : int, default -2
+        The axis of the matrix rows (only -2 is supported).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['_linalg_gemm2'], (A, B,), _KEYS['_linalg_gemm2'], _TYPES['_linalg_gemm2'], (transpose_a, transpose_b, alpha, axis, ), out)
+
+linalg_gemm2 = _linalg_gemm2
 
 def _maximum(lhs, rhs, out=None):
     """Element-wise maximum of two arrays of equal shape.
@@ -828,6 +1579,34 @@ def _random_normal(shape=(), ctx=None, dtype='float32', loc=0.0, scale=1.0, out=
 random_normal = _random_normal
 normal = _random_normal
 
+def _random_randint(low, high, shape=(), ctx=None, dtype='int32', out=None):
+    """Samples integers uniformly from [low, high). Element i uses Philox block (seed, counter + i): low + (64 bits of words 0-1) mod (high - low).
+
+    Parameters
+    ----------
+    low : int, required
+        Lower bound (inclusive).
+    high : int, required
+        Upper bound (exclusive, > low).
+    shape : int or tuple of int, default ()
+        Shape of the output.
+    ctx : Context, default None
+        Device of the output.
+    dtype : dtype ('float32', numpy dtype, ...), default 'int32'
+        int32 or int64.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    ctx = _current_context() if ctx is None else ctx
+    return _invoke(_OP['_random_randint'], (), _KEYS['_random_randint'], _TYPES['_random_randint'], (low, high, shape, ctx, dtype, ), out)
+
+random_randint = _random_randint
+randint = _random_randint
+
 def _random_uniform(shape=(), ctx=None, dtype='float32', low=0.0, high=1.0, out=None):
     """Samples a uniform distribution on [low, high) (float16/float32 rounding may give exactly high). Element i uses Philox block (seed, counter + i): 53 bits of words 0-1.
 
@@ -936,6 +1715,99 @@ def _rpower_scalar(data, scalar=1.0, out=None):
 
 _RPowerScalar = _rpower_scalar
 
+def _sample_multinomial(data, shape=(), get_prob=False, dtype='int32', out=None):
+    """Draws category indices from the distributions in the last axis of data (each row sums to 1): out.shape = data.shape[:-1] + shape. Draw i uses u = uniform53(Philox block (seed, counter + i)) and returns the first k with cumsum(p)[k] > u. With get_prob=True a second output holds log p[k] of each draw; its gradient flows to data (d log p[k] / d p[k] = 1 / p[k]).
+
+    Parameters
+    ----------
+    data : NDArray
+        Probabilities, shape (..., k).
+    shape : int or tuple of int, default ()
+        Draws per distribution.
+    get_prob : bool, default False
+        Also return the log-probability of each draw.
+    dtype : dtype ('float32', numpy dtype, ...), default 'int32'
+        Dtype of the samples.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['_sample_multinomial'], (data,), _KEYS['_sample_multinomial'], _TYPES['_sample_multinomial'], (shape, get_prob, dtype, ), out)
+
+sample_multinomial = _sample_multinomial
+
+def _shuffle(data, out=None):
+    """Randomly permutes the input along its first axis (rows of a 2-D array, elements of a 1-D one). Fisher-Yates from the last row down: row i swaps with row j = (64 bits of Philox block (seed, counter + i)) mod (i + 1).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['_shuffle'], (data,), _KEYS['_shuffle'], _TYPES['_shuffle'], (), out)
+
+shuffle = _shuffle
+
+def _sparse_adagrad_update(weight, grad, history, lr, epsilon=1e-07, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    """AdaGrad (MXNet's _sparse_adagrad_update, applied to every element of dense arrays): g = clip(rescale_grad*grad); history += g*g; weight = weight - lr*(g/sqrt(history + epsilon) + wd*weight). (MXNet's sparse kernel refuses wd != 0; wd follows MXNet's Python AdaGrad here.)
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    history : NDArray
+        Sum of squared gradients (updated in place).
+    lr : float, required
+        Learning rate.
+    epsilon : float, default 1e-07
+        Small constant for numerical stability.
+    wd : float, default 0.0
+        Weight decay.
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; negative: off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['_sparse_adagrad_update'], (weight, grad, history,), _KEYS['_sparse_adagrad_update'], _TYPES['_sparse_adagrad_update'], (lr, epsilon, wd, rescale_grad, clip_gradient, ), out)
+
+adagrad_update = _sparse_adagrad_update
+
+def _sum_to_like(data, like, out=None):
+    """Sums data over the axes where `like` has size 1 or which `like` lacks, giving like's shape: the gradient of broadcasting.
+
+    Parameters
+    ----------
+    data : NDArray
+        Array of the broadcast shape.
+    like : NDArray
+        Array whose shape the result takes.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['_sum_to_like'], (data, like,), _KEYS['_sum_to_like'], _TYPES['_sum_to_like'], (), out)
+
+
 def _zeros(shape=(), ctx=None, dtype='float32', out=None):
     """An array of zeros.
 
@@ -974,6 +1846,65 @@ def abs(data, out=None):
     """
     return _invoke(_OP['abs'], (data,), _KEYS['abs'], _TYPES['abs'], (), out)
 
+
+def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    """Adam (no bias correction; the optimizer folds it into lr): g = clip(rescale_grad*grad + wd*weight); mean = beta1*mean + (1-beta1)*g; var = beta2*var + (1-beta2)*g*g; weight = weight - lr*mean/(sqrt(var) + epsilon).
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mean : NDArray
+        First moment (updated in place).
+    var : NDArray
+        Second moment (updated in place).
+    lr : float, required
+        Learning rate.
+    beta1 : float, default 0.9
+        Decay rate of the first moment.
+    beta2 : float, default 0.999
+        Decay rate of the second moment.
+    epsilon : float, default 1e-08
+        Small constant for numerical stability.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    lazy_update : bool, default True
+        Accepted for compatibility; only dense arrays exist here, so every element is updated.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['adam_update'], (weight, grad, mean, var,), _KEYS['adam_update'], _TYPES['adam_update'], (lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient, lazy_update, ), out)
+
+
+def add_n(*args, num_args=None, out=None):
+    """Element-wise sum of any number of arrays of equal shape and dtype (float16 sums in float32).
+
+    Parameters
+    ----------
+    args : NDArray (one or more)
+        The arrays to add.
+    num_args : int, default None
+        Number of inputs (set from the inputs when not given).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['add_n'], args, _KEYS['add_n'], _TYPES['add_n'], (num_args, ), out)
+
+ElementWiseSum = add_n
 
 def arccos(data, out=None):
     """Inverse cosine. Element-wise; float16, float32 and float64 only.
@@ -1077,6 +2008,88 @@ def arctanh(data, out=None):
     return _invoke(_OP['arctanh'], (data,), _KEYS['arctanh'], _TYPES['arctanh'], (), out)
 
 
+def argmax(data, axis=None, keepdims=False, out=None):
+    """Index of the maximum along `axis` (None: of the flattened input, shape (1,)); ties give the first index, a NaN wins. The result is a float array (the input's dtype for float inputs, float32 otherwise).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, default None
+        The axis; None flattens the input.
+    keepdims : bool, default False
+        Keep the reduced axis with size 1.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['argmax'], (data,), _KEYS['argmax'], _TYPES['argmax'], (axis, keepdims, ), out)
+
+
+def argmax_channel(data, out=None):
+    """Index of the maximum along the last axis (argmax(data, axis=-1)); a float array like argmax.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['argmax_channel'], (data,), _KEYS['argmax_channel'], _TYPES['argmax_channel'], (), out)
+
+
+def argmin(data, axis=None, keepdims=False, out=None):
+    """Index of the minimum along `axis` (None: of the flattened input, shape (1,)); ties give the first index, a NaN wins. The result is a float array (the input's dtype for float inputs, float32 otherwise).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, default None
+        The axis; None flattens the input.
+    keepdims : bool, default False
+        Keep the reduced axis with size 1.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['argmin'], (data,), _KEYS['argmin'], _TYPES['argmin'], (axis, keepdims, ), out)
+
+
+def argsort(data, axis=-1, is_ascend=True, dtype='float32', out=None):
+    """The positions that sort the input along `axis` (None: the flattened input), as `dtype`; stable.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, default -1
+        The axis to sort; None flattens the input.
+    is_ascend : bool, default True
+        Ascending order.
+    dtype : dtype ('float32', numpy dtype, ...), default 'float32'
+        Dtype of the indices.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['argsort'], (data,), _KEYS['argsort'], _TYPES['argsort'], (axis, is_ascend, dtype, ), out)
+
+
 def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, out=None):
     """Batched matrix product of 3-D arrays: out[i] = dot(lhs[i], rhs[i]) with lhs (batch, M, K) (or (batch, K, M) with transpose_a) and rhs (batch, K, N) (or (batch, N, K) with transpose_b); out is (batch, M, N).
 
@@ -1119,6 +2132,28 @@ def broadcast_add(lhs, rhs, out=None):
     return _invoke(_OP['broadcast_add'], (lhs, rhs,), _KEYS['broadcast_add'], _TYPES['broadcast_add'], (), out)
 
 broadcast_plus = broadcast_add
+
+def broadcast_axis(data, axis=(), size=(), out=None):
+    """Broadcasts size-1 axes `axis` to the sizes `size`.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int or tuple of int, default ()
+        The axes to broadcast.
+    size : int or tuple of int, default ()
+        Their target sizes.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['broadcast_axis'], (data,), _KEYS['broadcast_axis'], _TYPES['broadcast_axis'], (axis, size, ), out)
+
+broadcast_axes = broadcast_axis
 
 def broadcast_div(lhs, rhs, out=None):
     """Element-wise quotient (integer x / 0 gives 0) of two arrays with broadcasting (shapes are aligned from the right; dimensions of size 1 stretch).
@@ -1251,6 +2286,29 @@ def broadcast_lesser_equal(lhs, rhs, out=None):
     NDArray
     """
     return _invoke(_OP['broadcast_lesser_equal'], (lhs, rhs,), _KEYS['broadcast_lesser_equal'], _TYPES['broadcast_lesser_equal'], (), out)
+
+
+def broadcast_like(lhs, rhs, lhs_axes=None, rhs_axes=None, out=None):
+    """Broadcasts lhs to the shape of rhs; with lhs_axes/rhs_axes, only those axes of lhs take the sizes of rhs's axes.
+
+    Parameters
+    ----------
+    lhs : NDArray
+        The array to broadcast.
+    rhs : NDArray
+        The array whose shape is used.
+    lhs_axes : int or tuple of int, default None
+        Axes of lhs to broadcast.
+    rhs_axes : int or tuple of int, default None
+        Axes of rhs giving the sizes.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['broadcast_like'], (lhs, rhs,), _KEYS['broadcast_like'], _TYPES['broadcast_like'], (lhs_axes, rhs_axes, ), out)
 
 
 def broadcast_logical_and(lhs, rhs, out=None):
@@ -1444,6 +2502,25 @@ def broadcast_sub(lhs, rhs, out=None):
 
 broadcast_minus = broadcast_sub
 
+def broadcast_to(data, shape, out=None):
+    """Broadcasts the input to `shape` (same ndim; a size-1 axis stretches; 0 in shape keeps the input's size).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape : int or tuple of int, required
+        The target shape (0 keeps a dimension).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['broadcast_to'], (data,), _KEYS['broadcast_to'], _TYPES['broadcast_to'], (shape, ), out)
+
+
 def cbrt(data, out=None):
     """Cube root. Element-wise; float16, float32 and float64 only.
 
@@ -1476,6 +2553,27 @@ def ceil(data, out=None):
     NDArray
     """
     return _invoke(_OP['ceil'], (data,), _KEYS['ceil'], _TYPES['ceil'], (), out)
+
+
+def clip(data, a_min, a_max, out=None):
+    """Clips every element to [a_min, a_max] (the bounds are converted to the input's dtype). The gradient passes where a_min <= x <= a_max.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    a_min : float, required
+        Lower bound.
+    a_max : float, required
+        Upper bound.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['clip'], (data,), _KEYS['clip'], _TYPES['clip'], (a_min, a_max, ), out)
 
 
 def cos(data, out=None):
@@ -1725,6 +2823,94 @@ def floor(data, out=None):
     return _invoke(_OP['floor'], (data,), _KEYS['floor'], _TYPES['floor'], (), out)
 
 
+def ftrl_update(weight, grad, z, n, lr, lamda1=0.01, beta=1.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    """FTRL-Proximal: g = clip(rescale_grad*grad); z += g - (sqrt(n + g*g) - sqrt(n))*weight/lr; n += g*g; weight = (sign(z)*lamda1 - z) / ((beta + sqrt(n))/lr + wd) where |z| > lamda1, else 0.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    z : NDArray
+        z (updated in place).
+    n : NDArray
+        n (updated in place).
+    lr : float, required
+        Learning rate.
+    lamda1 : float, default 0.01
+        L1 regularization coefficient.
+    beta : float, default 1.0
+        Per-coordinate learning rate beta.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['ftrl_update'], (weight, grad, z, n,), _KEYS['ftrl_update'], _TYPES['ftrl_update'], (lr, lamda1, beta, wd, rescale_grad, clip_gradient, ), out)
+
+
+def gamma(data, out=None):
+    """The gamma function. Element-wise; float16, float32 and float64 only.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['gamma'], (data,), _KEYS['gamma'], _TYPES['gamma'], (), out)
+
+
+def gammaln(data, out=None):
+    """Natural logarithm of the absolute value of the gamma function. Element-wise; float16, float32 and float64 only.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['gammaln'], (data,), _KEYS['gammaln'], _TYPES['gammaln'], (), out)
+
+
+def gather_nd(data, indices, out=None):
+    """Gathers slices of data at N-d indices: indices has shape (M, Y...), the output (Y..., data.shape[M:]...) with out[y] = data[indices[0, y], ..., indices[M-1, y]]. Negative indices count from the end; out of range is an error.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    indices : NDArray
+        Indices of shape (M, ...), any dtype.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['gather_nd'], (data, indices,), _KEYS['gather_nd'], _TYPES['gather_nd'], (), out)
+
+
 def log(data, out=None):
     """Natural logarithm. Element-wise; float16, float32 and float64 only.
 
@@ -1791,6 +2977,46 @@ def log2(data, out=None):
     NDArray
     """
     return _invoke(_OP['log2'], (data,), _KEYS['log2'], _TYPES['log2'], (), out)
+
+
+def log_softmax(data, axis=-1, temperature=None, dtype=None, out=None):
+    """Log of the softmax along `axis`: out = x/t - max - log(sum(exp(x/t - max))). dtype sets the output dtype.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    axis : int, default -1
+        The axis along which to compute softmax.
+    temperature : float, default None
+        Temperature parameter in softmax (None means 1).
+    dtype : dtype ('float32', numpy dtype, ...), default None
+        Output dtype (float16, float32 or float64); None: the data's.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['log_softmax'], (data,), _KEYS['log_softmax'], _TYPES['log_softmax'], (axis, temperature, dtype, ), out)
+
+
+def make_loss(data, out=None):
+    """Makes its input a loss: forward is the identity; the gradient is ones (the head gradient is ignored).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['make_loss'], (data,), _KEYS['make_loss'], _TYPES['make_loss'], (), out)
 
 
 def max(data, axis=None, keepdims=False, exclude=False, out=None):
@@ -1864,6 +3090,136 @@ def min(data, axis=None, keepdims=False, exclude=False, out=None):
 
 min_axis = min
 
+def mp_nag_mom_update(weight, grad, mom, weight32, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    """Multi-precision Nesterov momentum: nag_mom_update on the float32 master weight and momentum; output = weight32 cast to the weight's dtype.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mom : NDArray
+        float32 momentum (updated in place).
+    weight32 : NDArray
+        float32 master weight (updated in place).
+    lr : float, required
+        Learning rate.
+    momentum : float, default 0.0
+        Decay rate of the momentum.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['mp_nag_mom_update'], (weight, grad, mom, weight32,), _KEYS['mp_nag_mom_update'], _TYPES['mp_nag_mom_update'], (lr, momentum, wd, rescale_grad, clip_gradient, ), out)
+
+
+def mp_sgd_mom_update(weight, grad, mom, weight32, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    """Multi-precision SGD with momentum (float32 momentum and master weight): mom = momentum*mom - lr*wd*weight32 - lr*clip(rescale_grad*grad); weight32 += mom; output = weight32 cast to the weight's dtype.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mom : NDArray
+        float32 momentum (updated in place).
+    weight32 : NDArray
+        float32 master weight (updated in place).
+    lr : float, required
+        Learning rate.
+    momentum : float, default 0.0
+        Decay rate of the momentum.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    lazy_update : bool, default True
+        Accepted for compatibility; only dense arrays exist here, so every element is updated.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['mp_sgd_mom_update'], (weight, grad, mom, weight32,), _KEYS['mp_sgd_mom_update'], _TYPES['mp_sgd_mom_update'], (lr, momentum, wd, rescale_grad, clip_gradient, lazy_update, ), out)
+
+
+def mp_sgd_update(weight, grad, weight32, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    """Multi-precision SGD: the float32 master copy weight32 takes sgd_update's step (in float32); the output is it cast to the weight's dtype.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    weight32 : NDArray
+        float32 master weight (updated in place).
+    lr : float, required
+        Learning rate.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    lazy_update : bool, default True
+        Accepted for compatibility; only dense arrays exist here, so every element is updated.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['mp_sgd_update'], (weight, grad, weight32,), _KEYS['mp_sgd_update'], _TYPES['mp_sgd_update'], (lr, wd, rescale_grad, clip_gradient, lazy_update, ), out)
+
+
+def nag_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    """Nesterov momentum: g = clip(rescale_grad*grad) + wd*weight; m = momentum*mom; weight = weight - m + (momentum+1)*(m - lr*g); mom = m - lr*g.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mom : NDArray
+        Momentum (updated in place).
+    lr : float, required
+        Learning rate.
+    momentum : float, default 0.0
+        Decay rate of the momentum.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['nag_mom_update'], (weight, grad, mom,), _KEYS['nag_mom_update'], _TYPES['nag_mom_update'], (lr, momentum, wd, rescale_grad, clip_gradient, ), out)
+
+
 def nansum(data, axis=None, keepdims=False, exclude=False, out=None):
     """Sum treating NaN as 0 over the given axes. axis=None or () reduces every axis; a full reduction without keepdims has shape (1,) (MXNet 1.x). Over a zero-size axis the result is 0. float16 accumulates in float32, float32 in float64.
 
@@ -1904,6 +3260,56 @@ def negative(data, out=None):
     return _invoke(_OP['negative'], (data,), _KEYS['negative'], _TYPES['negative'], (), out)
 
 
+def norm(data, ord=2, axis=None, out_dtype=None, keepdims=False, out=None):
+    """The L1 (ord=1) or L2 (ord=2) norm over the given axes (None: every axis; a full reduction without keepdims has shape (1,), as in MXNet 1.x). Accumulates in float64.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array (floating point).
+    ord : int, default 2
+        Order of the norm: 1 or 2.
+    axis : int or tuple of int, default None
+        The axes to reduce; None reduces all.
+    out_dtype : dtype ('float32', numpy dtype, ...), default None
+        Dtype of the result (None: the input's).
+    keepdims : bool, default False
+        Keep the reduced axes with size 1.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['norm'], (data,), _KEYS['norm'], _TYPES['norm'], (ord, axis, out_dtype, keepdims, ), out)
+
+
+def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype='float32', out=None):
+    """One-hot encoding: out.shape = indices.shape + (depth,), on_value at the index, off_value elsewhere (an index outside [0, depth) gives a row of off_value).
+
+    Parameters
+    ----------
+    indices : NDArray
+        Indices (any dtype).
+    depth : int, required
+        Length of the one-hot axis.
+    on_value : float, default 1.0
+        Value at the index.
+    off_value : float, default 0.0
+        Value elsewhere.
+    dtype : dtype ('float32', numpy dtype, ...), default 'float32'
+        Output dtype.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['one_hot'], (indices,), _KEYS['one_hot'], _TYPES['one_hot'], (depth, on_value, off_value, dtype, ), out)
+
+
 def ones_like(data, out=None):
     """Ones with the shape and dtype of the input.
 
@@ -1919,6 +3325,31 @@ def ones_like(data, out=None):
     NDArray
     """
     return _invoke(_OP['ones_like'], (data,), _KEYS['ones_like'], _TYPES['ones_like'], (), out)
+
+
+def pick(data, index, axis=-1, keepdims=False, mode='clip', out=None):
+    """Picks one element per position along `axis`: out[i..., j...] = data[i..., index[i..., j...], j...]; index has the output's shape. mode clip clamps indices, wrap takes them modulo the axis length.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    index : NDArray
+        Indices (the output's shape; any dtype).
+    axis : int, default -1
+        The axis to pick along.
+    keepdims : bool, default False
+        Keep the axis with size 1.
+    mode : {'clip', 'wrap'}, default 'clip'
+        How out-of-range indices behave.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['pick'], (data, index,), _KEYS['pick'], _TYPES['pick'], (axis, keepdims, mode, ), out)
 
 
 def prod(data, axis=None, keepdims=False, exclude=False, out=None):
@@ -1978,6 +3409,74 @@ def relu(data, out=None):
     return _invoke(_OP['relu'], (data,), _KEYS['relu'], _TYPES['relu'], (), out)
 
 
+def repeat(data, repeats, axis=None, out=None):
+    """Repeats each element `repeats` times along `axis`; axis=None flattens the input first (the result is 1-D).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    repeats : int, required
+        Repetitions of each element.
+    axis : int, default None
+        The axis; None repeats the flattened input.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['repeat'], (data,), _KEYS['repeat'], _TYPES['repeat'], (repeats, axis, ), out)
+
+
+def reshape_like(lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None, out=None):
+    """Reshapes lhs to the shape of rhs (same number of elements). With lhs_begin/lhs_end and rhs_begin/rhs_end, only lhs.shape[lhs_begin:lhs_end] is replaced by rhs.shape[rhs_begin:rhs_end]. The result keeps lhs's dtype.
+
+    Parameters
+    ----------
+    lhs : NDArray
+        The array to reshape.
+    rhs : NDArray
+        The array whose shape is used.
+    lhs_begin : int, default None
+        First dimension of lhs to replace (None: 0).
+    lhs_end : int, default None
+        End of the replaced dimensions of lhs (None: ndim).
+    rhs_begin : int, default None
+        First dimension of rhs to use (None: 0).
+    rhs_end : int, default None
+        End of the used dimensions of rhs (None: ndim).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['reshape_like'], (lhs, rhs,), _KEYS['reshape_like'], _TYPES['reshape_like'], (lhs_begin, lhs_end, rhs_begin, rhs_end, ), out)
+
+
+def reverse(data, axis, out=None):
+    """Reverses the order of elements along the given axes.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int or tuple of int, required
+        The axes to reverse.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['reverse'], (data,), _KEYS['reverse'], _TYPES['reverse'], (axis, ), out)
+
+flip = reverse
+
 def rint(data, out=None):
     """Round to nearest, halves to even. Element-wise; any dtype, the result keeps it.
 
@@ -1993,6 +3492,82 @@ def rint(data, out=None):
     NDArray
     """
     return _invoke(_OP['rint'], (data,), _KEYS['rint'], _TYPES['rint'], (), out)
+
+
+def rmsprop_update(weight, grad, n, lr, gamma1=0.95, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0, out=None):
+    """RMSProp (Tieleman & Hinton): g = clip(rescale_grad*grad + wd*weight); n = (1-gamma1)*g*g + gamma1*n; weight = weight - lr*g/sqrt(n + epsilon), clipped to [-clip_weights, clip_weights] when clip_weights >= 0.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    n : NDArray
+        Mean square (updated in place).
+    lr : float, required
+        Learning rate.
+    gamma1 : float, default 0.95
+        Decay rate of the mean square.
+    epsilon : float, default 1e-08
+        Small constant for numerical stability.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    clip_weights : float, default -1.0
+        Clip the weight to [-clip_weights, clip_weights]; negative: off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['rmsprop_update'], (weight, grad, n,), _KEYS['rmsprop_update'], _TYPES['rmsprop_update'], (lr, gamma1, epsilon, wd, rescale_grad, clip_gradient, clip_weights, ), out)
+
+
+def rmspropalex_update(weight, grad, n, g, delta, lr, gamma1=0.95, gamma2=0.9, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0, out=None):
+    """Centered RMSProp (Graves 2013): g = clip(rescale_grad*grad + wd*weight); n = (1-gamma1)*g*g + gamma1*n; g_avg = (1-gamma1)*g + gamma1*g_avg; delta = gamma2*delta - lr*g/sqrt(n - g_avg**2 + epsilon); weight = weight + delta (clipped by clip_weights >= 0).
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    n : NDArray
+        Mean square (updated in place).
+    g : NDArray
+        Mean gradient (updated in place).
+    delta : NDArray
+        Update (updated in place).
+    lr : float, required
+        Learning rate.
+    gamma1 : float, default 0.95
+        Decay rate.
+    gamma2 : float, default 0.9
+        Decay rate.
+    epsilon : float, default 1e-08
+        Small constant for numerical stability.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    clip_weights : float, default -1.0
+        Clip the weight to [-clip_weights, clip_weights]; negative: off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['rmspropalex_update'], (weight, grad, n, g, delta,), _KEYS['rmspropalex_update'], _TYPES['rmspropalex_update'], (lr, gamma1, gamma2, epsilon, wd, rescale_grad, clip_gradient, clip_weights, ), out)
 
 
 def round(data, out=None):
@@ -2029,6 +3604,85 @@ def rsqrt(data, out=None):
     return _invoke(_OP['rsqrt'], (data,), _KEYS['rsqrt'], _TYPES['rsqrt'], (), out)
 
 
+def sgd_mom_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    """SGD with momentum: mom = momentum*mom - lr*wd*weight - lr*clip(rescale_grad*grad); weight = weight + mom.
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mom : NDArray
+        Momentum (updated in place).
+    lr : float, required
+        Learning rate.
+    momentum : float, default 0.0
+        Decay rate of the momentum.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    lazy_update : bool, default True
+        Accepted for compatibility; only dense arrays exist here, so every element is updated.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['sgd_mom_update'], (weight, grad, mom,), _KEYS['sgd_mom_update'], _TYPES['sgd_mom_update'], (lr, momentum, wd, rescale_grad, clip_gradient, lazy_update, ), out)
+
+
+def sgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None):
+    """SGD: weight = (1 - lr*wd)*weight - lr*clip(rescale_grad*grad).
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    lr : float, required
+        Learning rate.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    lazy_update : bool, default True
+        Accepted for compatibility; only dense arrays exist here, so every element is updated.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['sgd_update'], (weight, grad,), _KEYS['sgd_update'], _TYPES['sgd_update'], (lr, wd, rescale_grad, clip_gradient, lazy_update, ), out)
+
+
+def shape_array(data, out=None):
+    """The shape of the input as a 1-D int64 array.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['shape_array'], (data,), _KEYS['shape_array'], _TYPES['shape_array'], (), out)
+
+
 def sigmoid(data, out=None):
     """Logistic sigmoid, 1/(1+exp(-x)). Element-wise; float16, float32 and float64 only.
 
@@ -2063,6 +3717,66 @@ def sign(data, out=None):
     return _invoke(_OP['sign'], (data,), _KEYS['sign'], _TYPES['sign'], (), out)
 
 
+def signsgd_update(weight, grad, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None):
+    """SignSGD: weight = (1 - lr*wd)*weight - lr*sign(grad) (rescale_grad and clip_gradient have no effect, as in MXNet).
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    lr : float, required
+        Learning rate.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['signsgd_update'], (weight, grad,), _KEYS['signsgd_update'], _TYPES['signsgd_update'], (lr, wd, rescale_grad, clip_gradient, ), out)
+
+
+def signum_update(weight, grad, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, wd_lh=0.0, out=None):
+    """Signum: mom = momentum*mom - (1-momentum)*wd*weight - (1-momentum)*clip(rescale_grad*grad); weight = (1 - lr*wd_lh)*weight + lr*sign(mom).
+
+    Parameters
+    ----------
+    weight : NDArray
+        Weight.
+    grad : NDArray
+        Gradient.
+    mom : NDArray
+        Momentum (updated in place).
+    lr : float, required
+        Learning rate.
+    momentum : float, default 0.0
+        Decay rate of the momentum.
+    wd : float, default 0.0
+        Weight decay (L2 penalty coefficient).
+    rescale_grad : float, default 1.0
+        Rescale the gradient: grad = rescale_grad * grad.
+    clip_gradient : float, default -1.0
+        Clip the gradient to [-clip_gradient, clip_gradient]; -1 (negative) turns clipping off.
+    wd_lh : float, default 0.0
+        Decoupled weight decay (applied to the weight directly).
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['signum_update'], (weight, grad, mom,), _KEYS['signum_update'], _TYPES['signum_update'], (lr, momentum, wd, rescale_grad, clip_gradient, wd_lh, ), out)
+
+
 def sin(data, out=None):
     """Sine (radians). Element-wise; float16, float32 and float64 only.
 
@@ -2095,6 +3809,23 @@ def sinh(data, out=None):
     NDArray
     """
     return _invoke(_OP['sinh'], (data,), _KEYS['sinh'], _TYPES['sinh'], (), out)
+
+
+def size_array(data, out=None):
+    """The number of elements of the input as an int64 array of shape (1,).
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['size_array'], (data,), _KEYS['size_array'], _TYPES['size_array'], (), out)
 
 
 def slice(data, begin, end, step=(), out=None):
@@ -2144,6 +3875,69 @@ def slice_axis(data, axis, begin, end=None, out=None):
     return _invoke(_OP['slice_axis'], (data,), _KEYS['slice_axis'], _TYPES['slice_axis'], (axis, begin, end, ), out)
 
 
+def slice_like(data, shape_like, axes=(), out=None):
+    """Slices data to the shape of shape_like, from the start of each axis: on the listed axes, or on every axis (then both have the same ndim) when axes is empty.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape_like : NDArray
+        The array whose shape is used.
+    axes : int or tuple of int, default ()
+        The axes to slice; empty slices all.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['slice_like'], (data, shape_like,), _KEYS['slice_like'], _TYPES['slice_like'], (axes, ), out)
+
+
+def smooth_l1(data, scalar=1.0, out=None):
+    """Smooth L1 (Huber-like) loss element-wise with sigma = scalar: 0.5*(sigma*x)**2 where |x| < 1/sigma**2, |x| - 0.5/sigma**2 elsewhere.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array (floating point).
+    scalar : float, default 1.0
+        sigma.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['smooth_l1'], (data,), _KEYS['smooth_l1'], _TYPES['smooth_l1'], (scalar, ), out)
+
+
+def softmax(data, axis=-1, temperature=None, dtype=None, out=None):
+    """Softmax along `axis`: out = exp(x/t - max) / sum(exp(x/t - max)) with temperature t (default 1). dtype sets the output dtype.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input data.
+    axis : int, default -1
+        The axis along which to compute softmax.
+    temperature : float, default None
+        Temperature parameter in softmax (None means 1).
+    dtype : dtype ('float32', numpy dtype, ...), default None
+        Output dtype (float16, float32 or float64); None: the data's.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['softmax'], (data,), _KEYS['softmax'], _TYPES['softmax'], (axis, temperature, dtype, ), out)
+
+
 def softsign(data, out=None):
     """Softsign, x/(1+|x|). Element-wise; float16, float32 and float64 only.
 
@@ -2159,6 +3953,27 @@ def softsign(data, out=None):
     NDArray
     """
     return _invoke(_OP['softsign'], (data,), _KEYS['softsign'], _TYPES['softsign'], (), out)
+
+
+def sort(data, axis=-1, is_ascend=True, out=None):
+    """Sorts along `axis` (None: the flattened input), ascending unless is_ascend=False; stable.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, default -1
+        The axis to sort; None flattens the input.
+    is_ascend : bool, default True
+        Ascending order.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['sort'], (data,), _KEYS['sort'], _TYPES['sort'], (axis, is_ascend, ), out)
 
 
 def sqrt(data, out=None):
@@ -2195,6 +4010,46 @@ def square(data, out=None):
     return _invoke(_OP['square'], (data,), _KEYS['square'], _TYPES['square'], (), out)
 
 
+def squeeze(data, axis=None, out=None):
+    """Removes axes of size 1: all of them (axis=None) or those listed (each must have size 1). As in MXNet 1.x, squeezing every axis gives shape (1,), not a 0-d array.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int or tuple of int, default None
+        The axes to remove; None removes every size-1 axis.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['squeeze'], (data,), _KEYS['squeeze'], _TYPES['squeeze'], (axis, ), out)
+
+
+def stack(*data, num_args=None, axis=0, out=None):
+    """Joins arrays of equal shape along a new axis `axis` (in [-ndim-1, ndim]).
+
+    Parameters
+    ----------
+    data : NDArray (one or more)
+        The arrays to stack.
+    num_args : int, default None
+        Number of inputs (set from the inputs when not given).
+    axis : int, default 0
+        Position of the new axis.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['stack'], data, _KEYS['stack'], _TYPES['stack'], (num_args, axis, ), out)
+
+
 def sum(data, axis=None, keepdims=False, exclude=False, out=None):
     """Sum over the given axes. axis=None or () reduces every axis; a full reduction without keepdims has shape (1,) (MXNet 1.x). Over a zero-size axis the result is 0. float16 accumulates in float32, float32 in float64.
 
@@ -2218,6 +4073,29 @@ def sum(data, axis=None, keepdims=False, exclude=False, out=None):
     return _invoke(_OP['sum'], (data,), _KEYS['sum'], _TYPES['sum'], (axis, keepdims, exclude, ), out)
 
 sum_axis = sum
+
+def take(a, indices, axis=0, mode='clip', out=None):
+    """Takes elements of `a` along `axis` at `indices`: out.shape = a.shape[:axis] + indices.shape + a.shape[axis+1:]. mode clip clamps indices to the axis, wrap takes them modulo its length, raise fails on an index out of range (negative indices count from the end).
+
+    Parameters
+    ----------
+    a : NDArray
+        The array to take from.
+    indices : NDArray
+        Indices (any dtype; floats truncate).
+    axis : int, default 0
+        The axis to take along.
+    mode : {'clip', 'wrap', 'raise'}, default 'clip'
+        How out-of-range indices behave.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['take'], (a, indices,), _KEYS['take'], _TYPES['take'], (axis, mode, ), out)
+
 
 def tan(data, out=None):
     """Tangent (radians). Element-wise; float16, float32 and float64 only.
@@ -2251,6 +4129,52 @@ def tanh(data, out=None):
     NDArray
     """
     return _invoke(_OP['tanh'], (data,), _KEYS['tanh'], _TYPES['tanh'], (), out)
+
+
+def tile(data, reps, out=None):
+    """Repeats the whole array `reps` times per axis (numpy.tile): a shorter reps is padded with 1s in front, a shorter input shape likewise.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    reps : int or tuple of int, required
+        Repetitions per axis.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['tile'], (data,), _KEYS['tile'], _TYPES['tile'], (reps, ), out)
+
+
+def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32', out=None):
+    """The k largest (or, with is_ascend, smallest) elements along `axis` (None: of the flattened input). ret_typ: 'indices' (their positions, as `dtype`), 'value', 'both' (values then indices) or 'mask' (data's shape, 1 at the selected positions). k < 1 selects the whole axis. Equal values keep their order.
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, default -1
+        The axis to select along; None flattens the input.
+    k : int, default 1
+        Number of elements to select.
+    ret_typ : {'value', 'indices', 'mask', 'both'}, default 'indices'
+        What to return.
+    is_ascend : bool, default False
+        Select the smallest elements instead.
+    dtype : dtype ('float32', numpy dtype, ...), default 'float32'
+        Dtype of the indices.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['topk'], (data,), _KEYS['topk'], _TYPES['topk'], (axis, k, ret_typ, is_ascend, dtype, ), out)
 
 
 def transpose(data, axes=(), out=None):
@@ -2289,6 +4213,27 @@ def trunc(data, out=None):
     return _invoke(_OP['trunc'], (data,), _KEYS['trunc'], _TYPES['trunc'], (), out)
 
 
+def where(condition, x, y, out=None):
+    """Element-wise choice: x where condition is non-zero, else y. condition has x's shape, or is 1-D with x.shape[0] elements (a whole row per element); its dtype may differ from x's.
+
+    Parameters
+    ----------
+    condition : NDArray
+        The condition (any dtype).
+    x : NDArray
+        Values where the condition holds.
+    y : NDArray
+        Values elsewhere.
+    out : NDArray, optional
+        Array(s) to write the result into.
+
+    Returns
+    -------
+    NDArray
+    """
+    return _invoke(_OP['where'], (condition, x, y,), _KEYS['where'], _TYPES['where'], (), out)
+
+
 def zeros_like(data, out=None):
     """Zeros with the shape and dtype of the input.
 
@@ -2307,10 +4252,36 @@ def zeros_like(data, out=None):
 
 
 __all__ = [
+    'Activation',
+    'BatchNorm',
+    'BlockGrad',
     'Cast',
     'Concat',
+    'Convolution',
+    'Deconvolution',
+    'Dropout',
+    'ElementWiseSum',
+    'Embedding',
     'Flatten',
+    'FullyConnected',
+    'InstanceNorm',
+    'L2Normalization',
+    'LRN',
+    'LayerNorm',
+    'LeakyReLU',
+    'LinearRegressionOutput',
+    'LogisticRegressionOutput',
+    'MAERegressionOutput',
+    'MakeLoss',
+    'Pad',
+    'Pooling',
     'Reshape',
+    'SliceChannel',
+    'Softmax',
+    'SoftmaxActivation',
+    'SoftmaxOutput',
+    'SwapAxis',
+    'UpSampling',
     '_Div',
     '_DivScalar',
     '_EqualScalar',
@@ -2354,6 +4325,7 @@ __all__ = [
     '_lesser_equal',
     '_lesser_equal_scalar',
     '_lesser_scalar',
+    '_linalg_gemm2',
     '_maximum',
     '_maximum_scalar',
     '_minimum',
@@ -2372,22 +4344,36 @@ __all__ = [
     '_power',
     '_power_scalar',
     '_random_normal',
+    '_random_randint',
     '_random_uniform',
     '_rdiv_scalar',
     '_rminus_scalar',
     '_rmod_scalar',
     '_rpower_scalar',
+    '_sample_multinomial',
+    '_shuffle',
+    '_sparse_adagrad_update',
     '_sub',
+    '_sum_to_like',
     '_zeros',
     'abs',
+    'adagrad_update',
+    'adam_update',
+    'add_n',
     'arccos',
     'arccosh',
     'arcsin',
     'arcsinh',
     'arctan',
     'arctanh',
+    'argmax',
+    'argmax_channel',
+    'argmin',
+    'argsort',
     'batch_dot',
     'broadcast_add',
+    'broadcast_axes',
+    'broadcast_axis',
     'broadcast_div',
     'broadcast_equal',
     'broadcast_greater',
@@ -2395,6 +4381,7 @@ __all__ = [
     'broadcast_hypot',
     'broadcast_lesser',
     'broadcast_lesser_equal',
+    'broadcast_like',
     'broadcast_logical_and',
     'broadcast_logical_or',
     'broadcast_logical_xor',
@@ -2407,9 +4394,11 @@ __all__ = [
     'broadcast_plus',
     'broadcast_power',
     'broadcast_sub',
+    'broadcast_to',
     'cast',
     'cbrt',
     'ceil',
+    'clip',
     'concat',
     'cos',
     'cosh',
@@ -2425,45 +4414,89 @@ __all__ = [
     'expm1',
     'fix',
     'flatten',
+    'flip',
     'floor',
+    'ftrl_update',
+    'gamma',
+    'gammaln',
+    'gather_nd',
     'identity',
+    'linalg_gemm2',
     'log',
     'log10',
     'log1p',
     'log2',
+    'log_softmax',
+    'make_loss',
     'max',
     'max_axis',
     'mean',
     'min',
     'min_axis',
+    'mp_nag_mom_update',
+    'mp_sgd_mom_update',
+    'mp_sgd_update',
+    'nag_mom_update',
     'nansum',
     'negative',
+    'norm',
     'normal',
+    'one_hot',
     'ones_like',
+    'pad',
+    'pick',
     'prod',
+    'randint',
     'random_normal',
+    'random_randint',
     'random_uniform',
     'reciprocal',
     'relu',
+    'repeat',
     'reshape',
+    'reshape_like',
+    'reverse',
     'rint',
+    'rmsprop_update',
+    'rmspropalex_update',
     'round',
     'rsqrt',
+    'sample_multinomial',
+    'sgd_mom_update',
+    'sgd_update',
+    'shape_array',
+    'shuffle',
     'sigmoid',
     'sign',
+    'signsgd_update',
+    'signum_update',
     'sin',
     'sinh',
+    'size_array',
     'slice',
     'slice_axis',
+    'slice_like',
+    'smooth_l1',
+    'softmax',
     'softsign',
+    'sort',
+    'split',
     'sqrt',
     'square',
+    'squeeze',
+    'stack',
+    'stop_gradient',
     'sum',
     'sum_axis',
+    'swapaxes',
+    'take',
     'tan',
     'tanh',
+    'tile',
+    'topk',
     'transpose',
     'trunc',
     'uniform',
+    'where',
     'zeros_like',
 ]

@@ -124,6 +124,28 @@ class NDArray(_core.NDArrayBase):
         t, i = self._device
         return (1, i)  # kDLCPU: this build has host memory only
 
+    # ---- autograd ----------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        """Makes this array a variable: backward writes its gradient into self.grad."""
+        from .. import autograd
+        autograd.mark_variables([self], [zeros(self.shape, ctx=self.context, dtype=self.dtype)],
+                                grad_req)
+
+    @property
+    def grad(self):
+        """The gradient buffer of a variable (None if attach_grad was not called)."""
+        return _core.ndarray_grad(self)
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Differentiates this (recorded) array into the variables it depends on."""
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph,
+                          train_mode)
+
+    def detach(self):
+        """The same values, not tracked by autograd."""
+        return _core.ndarray_detach(self)
+
     # ---- conversion and copies --------------------------------------------------------------
     def astype(self, dtype, copy=True):
         """This array in another dtype (a new array unless copy=False and nothing changes)."""
@@ -162,13 +184,19 @@ class NDArray(_core.NDArrayBase):
         reverse = bool(kwargs.pop("reverse", False))
         if kwargs:
             raise TypeError(f"reshape got unexpected arguments {sorted(kwargs)}")
+        if _core.autograd_is_recording():
+            # A view is not an operation autograd could differentiate through.
+            return _ops.reshape(self, shape=shape, reverse=reverse)
         return _core.reshape_view(self, shape, reverse)
 
     def reshape_like(self, other):
         return self.reshape(other.shape)
 
     def _axis0_view(self, key):
-        """A view for an int or a step-1 slice on the first axis, else None."""
+        """A view for an int or a step-1 slice on the first axis, else None (also while
+        autograd records: then indexing goes through differentiable operators)."""
+        if _core.autograd_is_recording():
+            return None
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
             return _core.at_view(self, int(key))
         if isinstance(key, slice) and key.step in (None, 1):

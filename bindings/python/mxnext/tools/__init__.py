@@ -1,0 +1,1 @@
+"""Command-line tools (python -m mxnext.tools.im2rec)."""

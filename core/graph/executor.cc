@@ -1,0 +1,304 @@
+#include "core/graph/executor.h"
+
+#include <unordered_set>
+
+#include "core/base/env.h"
+#include "core/base/json.h"
+#include "core/graph/gradient_pass.h"
+
+namespace mxn {
+
+namespace {
+
+std::string value_name(const Node& n, size_t index) {
+  return n.name + "_output" + std::to_string(index);
+}
+
+}  // namespace
+
+Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray> grads,
+                   std::vector<GradReq> reqs, std::vector<NDArray> aux, ExecutorOptions options)
+    : symbol_(std::move(symbol)),
+      args_(std::move(args)),
+      aux_(std::move(aux)),
+      grads_(std::move(grads)),
+      reqs_(std::move(reqs)) {
+  arg_names_ = symbol_.list_arguments();
+  const auto aux_names = symbol_.list_auxiliary_states();
+  MXN_CHECK(args_.size() == arg_names_.size(), ErrorCode::kInvalidArg, "bind: the symbol has ",
+            arg_names_.size(), " arguments, got ", args_.size(), " arrays");
+  MXN_CHECK(aux_.size() == aux_names.size(), ErrorCode::kInvalidArg, "bind: the symbol has ",
+            aux_names.size(), " auxiliary states, got ", aux_.size(), " arrays");
+  MXN_CHECK(grads_.size() == args_.size() && reqs_.size() == args_.size(), ErrorCode::kInvalidArg,
+            "bind: ", args_.size(), " arguments, ", grads_.size(), " gradient arrays and ",
+            reqs_.size(), " grad_reqs");
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i < args_.size(); ++i) {
+    if (args_[i].is_none()) {
+      throw Error(ErrorCode::kInvalidArg, cat("bind: no array for argument '", arg_names_[i], "'"))
+          .with_arg(static_cast<int>(i));
+    }
+    shapes[arg_names_[i]] = args_[i].shape();
+    if (!grads_[i].is_none() && reqs_[i] != GradReq::kNull &&
+        (grads_[i].shape() != args_[i].shape() || grads_[i].dtype() != args_[i].dtype())) {
+      throw Error(ErrorCode::kShape, cat("bind: the gradient of '", arg_names_[i], "' has shape ",
+                                         grads_[i].shape().str(), " but the argument has ",
+                                         args_[i].shape().str()))
+          .with_arg(static_cast<int>(i));
+    }
+  }
+  std::vector<Shape> arg_shapes, out_shapes, aux_shapes;
+  symbol_.infer_shape(shapes, &arg_shapes, &out_shapes, &aux_shapes, false);
+  for (size_t i = 0; i < aux_.size(); ++i) {
+    if (aux_[i].is_none() || aux_[i].shape() != aux_shapes[i]) {
+      throw Error(ErrorCode::kShape,
+                  cat("bind: auxiliary state '", aux_names[i], "' needs shape ",
+                      aux_shapes[i].str(), ", got ",
+                      aux_[i].is_none() ? std::string("no array") : aux_[i].shape().str()));
+    }
+  }
+  // Variables: arguments and auxiliary states, in list order.
+  const std::vector<NodePtr> order = symbol_.topo();
+  std::unordered_set<const Node*> aux_nodes;
+  for (const NodePtr& n : order) {
+    if (n->is_variable()) continue;
+    for (size_t j = 0; j < n->inputs.size(); ++j) {
+      if (n->op->is_aux_input(static_cast<int>(j))) aux_nodes.insert(n->inputs[j].node.get());
+    }
+  }
+  std::vector<const Node*> arg_nodes;
+  size_t next_arg = 0, next_aux = 0;
+  for (const NodePtr& n : order) {
+    if (!n->is_variable()) continue;
+    if (aux_nodes.count(n.get())) {
+      bound_[n.get()] = aux_[next_aux++];
+    } else {
+      arg_nodes.push_back(n.get());
+      bound_[n.get()] = args_[next_arg++];
+    }
+  }
+  // The schedule: forward nodes, then the gradient graph's nodes.
+  for (const NodePtr& n : order) {
+    if (!n->is_variable()) steps_.push_back(Step{n, false, {}});
+  }
+  num_forward_ = steps_.size();
+  std::vector<const Node*> wanted;
+  for (size_t i = 0; i < arg_nodes.size(); ++i) {
+    if (reqs_[i] != GradReq::kNull && !grads_[i].is_none()) {
+      wanted.push_back(arg_nodes[i]);
+      grad_args_.push_back(i);
+    }
+  }
+  const Device dev = args_.empty() ? Device::cpu(0) : args_[0].device();
+  std::vector<DType> arg_types, out_types, aux_types;
+  std::map<std::string, DType> known_types;
+  for (size_t i = 0; i < args_.size(); ++i) known_types[arg_names_[i]] = args_[i].dtype();
+  symbol_.infer_type(known_types, &arg_types, &out_types, &aux_types);
+  if (!wanted.empty()) {
+    std::vector<NodeEntry> head_grad_entries;
+    for (size_t i = 0; i < symbol_.outputs.size(); ++i) {
+      head_grad_vars_.push_back(Node::variable("head_grad" + std::to_string(i)));
+      head_grad_entries.push_back(NodeEntry{head_grad_vars_.back(), 0});
+      bound_[head_grad_vars_.back().get()] = NDArray::empty(out_shapes[i], out_types[i], dev);
+    }
+    grad_entries_ = build_gradients(symbol_.outputs, head_grad_entries, wanted);
+    std::vector<NodeEntry> reached;
+    for (const NodeEntry& e : grad_entries_) {
+      if (e) reached.push_back(e);
+    }
+    std::unordered_set<const Node*> forward_nodes;
+    for (const NodePtr& n : order) forward_nodes.insert(n.get());
+    for (const NodePtr& n : topo_order(reached)) {
+      if (!n->is_variable() && !forward_nodes.count(n.get())) steps_.push_back(Step{n, true, {}});
+    }
+  }
+  for (size_t s = 0; s < steps_.size(); ++s) step_of_[steps_[s].node.get()] = s;
+
+  // Shapes and dtypes of every value, then their lifetimes.
+  std::vector<PlannedValue> values;
+  std::vector<std::vector<int>> value_index(steps_.size());
+  auto shape_of = [&](const NodeEntry& e) -> std::pair<Shape, DType> {
+    if (e.node->is_variable()) {
+      const NDArray& a = bound_.at(e.node.get());
+      return {a.shape(), a.dtype()};
+    }
+    const PlannedValue& v = values[value_index[step_of_.at(e.node.get())][e.index]];
+    return {v.shape, v.dtype};
+  };
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    const Node& n = *steps_[s].node;
+    std::vector<Shape> in_shapes;
+    std::vector<DType> in_types;
+    for (const NodeEntry& e : n.inputs) {
+      auto [sh, dt] = shape_of(e);
+      in_shapes.push_back(sh);
+      in_types.push_back(dt);
+    }
+    const size_t num_out = static_cast<size_t>(n.num_outputs());
+    std::vector<Shape> outs(num_out);
+    std::vector<DType> types(num_out);
+    try {
+      n.op->infer_shape(n.params, in_shapes, &outs);
+      infer_node_types(*n.op, n.params, in_types, &types);
+    } catch (Error& e) {
+      if (e.message().rfind("node '", 0) != 0) e.prefix(cat("node '", n.name, "'"));
+      throw;
+    }
+    for (size_t k = 0; k < num_out; ++k) {
+      PlannedValue v;
+      v.name = value_name(n, k);
+      v.shape = outs[k];
+      v.dtype = types[k];
+      v.step = s;
+      v.last_use = s;
+      if (k == 0 && n.op->inplace_input >= 0 &&
+          static_cast<size_t>(n.op->inplace_input) < n.inputs.size()) {
+        const NodeEntry& src = n.inputs[static_cast<size_t>(n.op->inplace_input)];
+        if (!src.node->is_variable()) {
+          const int vi = value_index[step_of_.at(src.node.get())][src.index];
+          if (values[static_cast<size_t>(vi)].shape == outs[k] &&
+              values[static_cast<size_t>(vi)].dtype == types[k]) {
+            v.inplace_of = vi;
+          }
+        }
+      }
+      value_index[s].push_back(static_cast<int>(values.size()));
+      values.push_back(v);
+    }
+    for (const NodeEntry& e : n.inputs) {
+      if (e.node->is_variable()) continue;
+      PlannedValue& src = values[static_cast<size_t>(value_index[step_of_.at(e.node.get())][e.index])];
+      src.last_use = std::max(src.last_use, s);
+    }
+  }
+  const size_t end = steps_.size() + 1;
+  auto keep_to = [&](const NodeEntry& e, size_t until) {
+    if (!e || e.node->is_variable()) return;
+    PlannedValue& v = values[static_cast<size_t>(value_index[step_of_.at(e.node.get())][e.index])];
+    v.last_use = std::max(v.last_use, until);
+  };
+  for (const NodeEntry& h : symbol_.outputs) keep_to(h, num_forward_);  // copied out after forward
+  for (const NodeEntry& g : grad_entries_) keep_to(g, end);             // written out after backward
+
+  if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
+  plan_ = plan_memory(values, options.plan_memory);
+  std::vector<std::shared_ptr<Chunk>> blocks;
+  for (size_t b : plan_.block_bytes) blocks.push_back(Chunk::allocate(b, dev));
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    for (int vi : value_index[s]) {
+      const PlannedValue& v = values[static_cast<size_t>(vi)];
+      steps_[s].outputs.push_back(
+          NDArray::from_chunk(blocks[static_cast<size_t>(plan_.block_of[static_cast<size_t>(vi)])],
+                              v.shape, v.dtype));
+    }
+  }
+  for (const PlannedValue& v : values) {
+    value_names_.push_back(v.name);
+    value_bytes_.push_back(static_cast<size_t>(v.shape.size()) * dtype_size(v.dtype));
+  }
+  for (size_t i = 0; i < out_shapes.size(); ++i) {
+    outputs_.push_back(NDArray::empty(out_shapes[i], out_types[i], dev));
+  }
+}
+
+const NDArray& Executor::value_of(const NodeEntry& e) const {
+  if (e.node->is_variable()) return bound_.at(e.node.get());
+  return steps_[step_of_.at(e.node.get())].outputs.at(e.index);
+}
+
+void Executor::run(Step& step, bool is_train) {
+  const Node& n = *step.node;
+  std::vector<NDArray> in;
+  in.reserve(n.inputs.size());
+  for (const NodeEntry& e : n.inputs) in.push_back(value_of(e));
+  try {
+    invoke_op(*n.op, in, n.params, &step.outputs, is_train);
+  } catch (Error& e) {
+    if (e.message().rfind("node '", 0) != 0) e.prefix(cat("node '", n.name, "'"));
+    throw;
+  }
+}
+
+void Executor::forward(bool is_train) {
+  for (size_t s = 0; s < num_forward_; ++s) run(steps_[s], is_train);
+  for (size_t i = 0; i < outputs_.size(); ++i) copy_array(value_of(symbol_.outputs[i]), outputs_[i]);
+  trained_ = is_train;
+}
+
+void Executor::backward(const std::vector<NDArray>& head_grads) {
+  MXN_CHECK(trained_, ErrorCode::kInvalidArg, "backward needs a forward(is_train=True) first");
+  MXN_CHECK(head_grads.empty() || head_grads.size() == outputs_.size(), ErrorCode::kInvalidArg,
+            "backward: ", outputs_.size(), " outputs but ", head_grads.size(),
+            " head gradients");
+  if (grad_args_.empty()) return;
+  const OpDef& ones = *OpRegistry::get().find("ones_like");
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    NDArray& target = bound_.at(head_grad_vars_[i].get());
+    if (!head_grads.empty() && !head_grads[i].is_none()) {
+      MXN_CHECK(head_grads[i].shape() == outputs_[i].shape(), ErrorCode::kShape,
+                "head gradient ", i, " has shape ", head_grads[i].shape().str(), " but output ",
+                i, " has shape ", outputs_[i].shape().str());
+      copy_array(head_grads[i], target);
+    } else {
+      std::vector<NDArray> into{target};
+      invoke_op(ones, {target}, OpParams::defaults(ones), &into);
+    }
+  }
+  for (size_t s = num_forward_; s < steps_.size(); ++s) run(steps_[s], true);
+  const OpDef& zeros = *OpRegistry::get().find("zeros_like");
+  const OpDef& add = *OpRegistry::get().find("elemwise_add");
+  for (size_t k = 0; k < grad_args_.size(); ++k) {
+    const size_t i = grad_args_[k];
+    NDArray& target = grads_[i];
+    std::vector<NDArray> into{target};
+    if (!grad_entries_[k]) {  // no output depends on it
+      if (reqs_[i] == GradReq::kWrite) invoke_op(zeros, {target}, OpParams::defaults(zeros), &into);
+      continue;
+    }
+    const NDArray& g = value_of(grad_entries_[k]);
+    if (reqs_[i] == GradReq::kAdd) {
+      invoke_op(add, {target, g}, OpParams::defaults(add), &into);
+    } else {
+      copy_array(g, target);
+    }
+  }
+}
+
+std::string Executor::memory_report() const {
+  auto total = [](const std::vector<NDArray>& arrays) {
+    size_t n = 0;
+    for (const NDArray& a : arrays) n += a.is_none() ? 0 : a.nbytes();
+    return n;
+  };
+  std::vector<std::vector<size_t>> members(plan_.block_bytes.size());
+  for (size_t v = 0; v < plan_.block_of.size(); ++v) {
+    members[static_cast<size_t>(plan_.block_of[v])].push_back(v);
+  }
+  std::string out = "{\"blocks\": [";
+  for (size_t b = 0; b < members.size(); ++b) {
+    out += cat(b ? ", " : "", "{\"id\": ", b, ", \"bytes\": ", plan_.block_bytes[b],
+               ", \"values\": [");
+    for (size_t k = 0; k < members[b].size(); ++k) {
+      const size_t v = members[b][k];
+      out += k ? ", " : "";
+      out += "{\"name\": ";
+      json_quote(out, value_names_[v]);
+      out += cat(", \"bytes\": ", value_bytes_[v], ", \"in_place\": ",
+                 plan_.in_place[v] ? "true" : "false", "}");
+    }
+    out += "]}";
+  }
+  const size_t planned = plan_.planned_bytes();
+  const size_t params = total(args_), grads = total(grads_), aux = total(aux_),
+               outs = total(outputs_);
+  out += cat("], \"num_values\": ", value_names_.size(), ", \"unplanned_bytes\": ",
+             plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,
+             ", \"inplace_saved_bytes\": ", plan_.inplace_saved_bytes,
+             ", \"coshare_saved_bytes\": ", plan_.coshare_saved_bytes,
+             ", \"arguments_bytes\": ", params, ", \"gradients_bytes\": ", grads,
+             ", \"aux_bytes\": ", aux, ", \"outputs_bytes\": ", outs,
+             ", \"peak_bytes\": ", planned + params + grads + aux + outs, "}");
+  return out;
+}
+
+}  // namespace mxn

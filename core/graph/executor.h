@@ -1,0 +1,63 @@
+// Executor: a Symbol bound to arrays (DESIGN §5). At bind it schedules the forward nodes and,
+// when gradients are wanted, the gradient graph built by the gradient pass; infers every
+// value's shape and dtype; and plans their memory (co-sharing and in-place reuse, see
+// memory_plan.h). forward/backward run the schedule through the engine (independent branches
+// run in parallel) into the planned buffers.
+#pragma once
+#include <unordered_map>
+
+#include "core/autograd/autograd.h"
+#include "core/graph/memory_plan.h"
+#include "core/graph/symbol.h"
+
+namespace mxn {
+
+struct ExecutorOptions {
+  bool plan_memory = true;  // false: every value gets its own buffer (MXNEXT_MEMORY_PLAN=0)
+};
+
+class Executor {
+ public:
+  // args and grads follow list_arguments(), aux follows list_auxiliary_states(); a none
+  // gradient array, or req kNull, means no gradient for that argument. Shapes are checked by
+  // shape inference from the argument shapes.
+  Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray> grads,
+           std::vector<GradReq> reqs, std::vector<NDArray> aux,
+           ExecutorOptions options = ExecutorOptions());
+
+  void forward(bool is_train);
+  // head_grads: one per output, or empty for ones (loss outputs ignore them).
+  void backward(const std::vector<NDArray>& head_grads);
+  const std::vector<NDArray>& outputs() const { return outputs_; }
+  // JSON: storage blocks and what shares them, in-place and co-share savings, parameters,
+  // gradients, auxiliary states, outputs, and the peak.
+  std::string memory_report() const;
+
+ private:
+  struct Step {
+    NodePtr node;
+    bool backward = false;
+    std::vector<NDArray> outputs;  // planned buffers
+  };
+  const NDArray& value_of(const NodeEntry& e) const;
+  void run(Step& step, bool is_train);
+
+  Symbol symbol_;
+  std::unordered_map<const Node*, NDArray> bound_;  // variables: arguments, aux, head grads
+  std::vector<NDArray> args_, aux_, grads_;
+  std::vector<GradReq> reqs_;
+  std::vector<std::string> arg_names_;
+  std::vector<NDArray> outputs_;
+  std::vector<Step> steps_;
+  std::unordered_map<const Node*, size_t> step_of_;
+  size_t num_forward_ = 0;
+  std::vector<NodePtr> head_grad_vars_;
+  std::vector<NodeEntry> grad_entries_;  // per argument with a gradient
+  std::vector<size_t> grad_args_;        // their argument indices
+  bool trained_ = false;                 // the last forward ran in training mode
+  MemoryPlan plan_;
+  std::vector<std::string> value_names_;
+  std::vector<size_t> value_bytes_;
+};
+
+}  // namespace mxn

@@ -1,0 +1,72 @@
+// KVStore `local` and `device` (DESIGN §6). Keys are strings (MXNet's int keys cross as their
+// decimal text and are flagged as ints so an updater sees the int). init stores a copy of the
+// value; push sums a list of values (one per device) into one buffer, then either hands it to
+// the updater (set_optimizer / set_updater: updater(key, merged gradient, stored weight)) or
+// stores it; pull copies the stored value into every output. Every copy and reduction is an
+// engine operation pushed with the caller's priority, so communication of one key overlaps
+// the computation of the others (Module pushes key i with priority -i).
+//
+// `local` keeps the stored values and reduces on cpu(0); `device` keeps each key on the device
+// of the first value given at init and reduces there (CPU contexts act as devices).
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor/ndarray.h"
+#include "core/train/optimizer.h"
+
+namespace mxn::kv {
+
+struct Key {
+  std::string name;
+  bool is_int = false;
+  int64_t index = 0;
+};
+
+class KVStore {
+ public:
+  // Updater: (key, merged gradient, stored weight); updates the weight in place.
+  using Updater = std::function<void(const Key& key, const NDArray& grad, const NDArray& weight)>;
+
+  explicit KVStore(std::string type);
+  const std::string& type() const { return type_; }
+  int rank() const { return 0; }
+  int num_workers() const { return 1; }
+
+  void init(const Key& key, const NDArray& value);
+  // values: one or more arrays (devices) for the key, summed before the update.
+  void push(const Key& key, const std::vector<NDArray>& values, int priority);
+  void pull(const Key& key, const std::vector<NDArray>& outs, int priority);
+  // push then pull (outs may be the values themselves).
+  void pushpull(const Key& key, const std::vector<NDArray>& values,
+                const std::vector<NDArray>& outs, int priority);
+  // init (once) from value, then pull into outs.
+  void broadcast(const Key& key, const NDArray& value, const std::vector<NDArray>& outs,
+                 int priority);
+
+  void set_updater(Updater fn);
+  void set_optimizer(std::shared_ptr<train::Optimizer> opt);
+  const std::shared_ptr<train::Optimizer>& optimizer() const { return optimizer_; }
+  bool has_key(const std::string& name) const { return store_.count(name) != 0; }
+  // The stored array (for inspection); kInvalidArg if the key was never initialised.
+  NDArray stored(const Key& key) const;
+
+ private:
+  struct Slot {
+    NDArray value;   // the stored weight / value
+    NDArray merged;  // reduction buffer
+  };
+  Slot& slot(const Key& key, const char* what);
+  void check_values(const Key& key, const Slot& s, const std::vector<NDArray>& v,
+                    const char* what) const;
+
+  std::string type_;
+  std::map<std::string, Slot> store_;
+  Updater updater_;
+  std::shared_ptr<train::Optimizer> optimizer_;
+};
+
+}  // namespace mxn::kv

@@ -1,0 +1,311 @@
+// Pooling (MXNet 1.x): max / avg / sum / lp over 1-D, 2-D and 3-D windows (NCW, NCHW,
+// NCDHW), global_pool, pooling_convention valid / full / same (same: 1-D only, as in MXNet),
+// count_include_pad. Windows and divisors follow MXNet's CPU kernels (pool.h) exactly: an
+// average divides by the window clipped to the padded input (count_include_pad=True) or to the
+// input (False); max pooling's gradient goes to the first maximum of each window.
+#include <limits>
+
+#include "core/ops/nn_util.h"
+
+namespace mxn::ops::nn {
+namespace {
+
+enum class PoolType { kMax, kAvg, kSum, kLp };
+
+struct PoolGeom {
+  int nsp = 2;
+  int64_t planes = 0;  // batch * channels
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, p[3] = {0, 0, 0};
+  PoolType type = PoolType::kMax;
+  int pval = 2;
+  bool include_pad = true;
+  int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t out_size() const { return out[0] * out[1] * out[2]; }
+};
+
+PoolGeom pool_geom(const OpParams& prm, const Shape& d, Shape* oshape) {
+  if (!prm.is_none("layout")) {
+    const std::string& l = prm.get_string("layout");
+    if (l != "NCW" && l != "NCHW" && l != "NCDHW") {
+      throw Error(ErrorCode::kNotImplemented,
+                  cat("layout ", l, " is not supported on the CPU (use NCW, NCHW or NCDHW)"));
+    }
+  }
+  if (d.ndim() < 3 || d.ndim() > 5) {
+    shape_error(0, cat("data must be 3-D (N, C, W), 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
+                       "got shape ", d.str()));
+  }
+  PoolGeom g;
+  g.nsp = d.ndim() - 2;
+  const int off = 3 - g.nsp;  // spatial dims fill the last nsp of the 3 slots
+  g.planes = d[0] * d[1];
+  for (int i = 0; i < g.nsp; ++i) g.in[off + i] = d[2 + i];
+  const std::string& t = prm.get_string("pool_type");
+  g.type = t == "max" ? PoolType::kMax : t == "avg" ? PoolType::kAvg : t == "sum" ? PoolType::kSum
+                                                                        : PoolType::kLp;
+  if (g.type == PoolType::kLp) {
+    MXN_CHECK(!prm.is_none("p_value"), ErrorCode::kInvalidArg,
+              "pool_type='lp' needs p_value");
+    g.pval = static_cast<int>(prm.get_int("p_value"));
+    MXN_CHECK(g.pval >= 1, ErrorCode::kInvalidArg, "p_value must be >= 1, got ", g.pval);
+  }
+  g.include_pad = prm.is_none("count_include_pad") || prm.get_bool("count_include_pad");
+  const std::string& conv = prm.get_string("pooling_convention");
+  Shape o{d[0], d[1]};
+  if (prm.get_bool("global_pool")) {
+    for (int i = 0; i < g.nsp; ++i) {
+      g.k[off + i] = g.in[off + i];
+      o.push_back(1);
+    }
+  } else {
+    const Shape& ks = prm.get_shape("kernel");
+    if (ks.ndim() == 0) {
+      throw Error(ErrorCode::kInvalidArg, "kernel is required unless global_pool=True");
+    }
+    if (ks.ndim() != g.nsp) {
+      shape_error(0, cat("kernel=", ks.str(), " is ", ks.ndim(), "-D but data of shape ", d.str(),
+                         " has ", g.nsp, " spatial dimension", g.nsp == 1 ? "" : "s"));
+    }
+    const auto st = spatial_param(prm, "stride", g.nsp, 1);
+    const auto pd = spatial_param(prm, "pad", g.nsp, 0);
+    if (conv == "same") {
+      if (g.nsp != 1) {
+        throw Error(ErrorCode::kInvalidArg,
+                    cat("pooling_convention='same' supports 1-D data only (MXNet), got shape ",
+                        d.str()));
+      }
+      MXN_CHECK(pd[0] == 0, ErrorCode::kInvalidArg,
+                "pooling_convention='same' does not take pad");
+    }
+    for (int i = 0; i < g.nsp; ++i) {
+      const int j = off + i;
+      g.k[j] = ks[i];
+      g.s[j] = st[i];
+      g.p[j] = pd[i];
+      MXN_CHECK(g.k[j] > 0 && g.s[j] > 0 && g.p[j] >= 0, ErrorCode::kInvalidArg,
+                "kernel and stride must be > 0 and pad >= 0");
+      if (g.k[j] > g.in[j] + 2 * g.p[j]) {
+        shape_error(0, cat("kernel size (", g.k[j], ") exceeds input (", g.in[j], " padded to ",
+                           g.in[j] + 2 * g.p[j], ") for data of shape ", d.str()));
+      }
+      const int64_t span = g.in[j] + 2 * g.p[j] - g.k[j];
+      int64_t od;
+      if (conv == "valid") {
+        od = 1 + span / g.s[j];
+      } else if (conv == "full") {
+        od = 1 + (span + g.s[j] - 1) / g.s[j];
+      } else {  // same (1-D)
+        od = (g.in[j] + 2 * g.p[j] + g.s[j] - 1) / g.s[j];
+      }
+      g.out[j] = od;
+      o.push_back(od);
+    }
+  }
+  if (oshape) *oshape = o;
+  return g;
+}
+
+template <typename A>
+A pow_p(A x, int p) {
+  switch (p) {
+    case 1: return x;
+    case 2: return x * x;
+    case 3: return x * x * x;
+    default: return static_cast<A>(std::pow(x, A(p)));
+  }
+}
+template <typename A>
+A root_p(A x, int p) {
+  switch (p) {
+    case 1: return x;
+    case 2: return std::sqrt(x);
+    case 3: return std::cbrt(x);
+    default: return static_cast<A>(std::pow(x, A(1) / A(p)));
+  }
+}
+
+// Calls f(out_index, d0, d1, h0, h1, w0, w1, pool_size) for every output position of a plane.
+template <typename F>
+void for_each_window(const PoolGeom& g, F f) {
+  int64_t oi = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od) {
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++oi) {
+        int64_t b[3], e[3];
+        const int64_t o[3] = {od, oh, ow};
+        int64_t size = 1;
+        for (int a = 0; a < 3; ++a) {
+          b[a] = o[a] * g.s[a] - g.p[a];
+          e[a] = std::min(b[a] + g.k[a], g.in[a] + g.p[a]);
+          size *= e[a] - b[a];
+        }
+        int64_t clipped = 1;
+        for (int a = 0; a < 3; ++a) {
+          b[a] = std::max<int64_t>(b[a], 0);
+          e[a] = std::min(e[a], g.in[a]);
+          clipped *= std::max<int64_t>(e[a] - b[a], 0);
+        }
+        f(oi, b, e, g.include_pad ? size : clipped);
+      }
+    }
+  }
+}
+
+template <typename T>
+void pool_forward(const PoolGeom& g, const T* x, T* y) {
+  using A = acc_t<T>;
+  const int64_t isz = g.in_size(), osz = g.out_size();
+  parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const T* xp = x + pl * isz;
+      T* yp = y + pl * osz;
+      for_each_window(g, [&](int64_t oi, const int64_t* b, const int64_t* e, int64_t size) {
+        if (g.type == PoolType::kMax) {
+          A m = std::numeric_limits<A>::lowest();
+          for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+            for (int64_t h = b[1]; h < e[1]; ++h) {
+              const T* row = xp + (dd * g.in[1] + h) * g.in[2];
+              for (int64_t w = b[2]; w < e[2]; ++w) m = std::max(m, A(row[w]));
+            }
+          }
+          yp[oi] = T(m);
+          return;
+        }
+        A s = A(0);
+        for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+          for (int64_t h = b[1]; h < e[1]; ++h) {
+            const T* row = xp + (dd * g.in[1] + h) * g.in[2];
+            if (g.type == PoolType::kLp) {
+              for (int64_t w = b[2]; w < e[2]; ++w) s += pow_p(A(row[w]), g.pval);
+            } else {
+              for (int64_t w = b[2]; w < e[2]; ++w) s += A(row[w]);
+            }
+          }
+        }
+        if (g.type == PoolType::kAvg) {
+          yp[oi] = size == 0 ? T(std::numeric_limits<A>::quiet_NaN()) : T(s / A(size));
+        } else if (g.type == PoolType::kLp) {
+          yp[oi] = T(root_p(s, g.pval));
+        } else {
+          yp[oi] = T(s);
+        }
+      });
+    }
+  });
+}
+
+template <typename T>
+void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx) {
+  using A = acc_t<T>;
+  const int64_t isz = g.in_size(), osz = g.out_size();
+  parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
+    std::vector<A> acc(static_cast<size_t>(isz));
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const T* xp = x + pl * isz;
+      const T* yp = y + pl * osz;
+      const T* gp = dy + pl * osz;
+      T* dp = dx + pl * isz;
+      std::fill(acc.begin(), acc.end(), A(0));
+      for_each_window(g, [&](int64_t oi, const int64_t* b, const int64_t* e, int64_t size) {
+        const A go = A(gp[oi]);
+        if (g.type == PoolType::kMax) {
+          const A m = A(yp[oi]);
+          for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+            for (int64_t h = b[1]; h < e[1]; ++h) {
+              const int64_t base = (dd * g.in[1] + h) * g.in[2];
+              for (int64_t w = b[2]; w < e[2]; ++w) {
+                if (A(xp[base + w]) == m) {
+                  acc[base + w] += go;
+                  return;  // first maximum only
+                }
+              }
+            }
+          }
+          return;
+        }
+        A scale = go;
+        if (g.type == PoolType::kAvg) scale = go / A(size);
+        const A out = A(yp[oi]);
+        for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+          for (int64_t h = b[1]; h < e[1]; ++h) {
+            const int64_t base = (dd * g.in[1] + h) * g.in[2];
+            for (int64_t w = b[2]; w < e[2]; ++w) {
+              if (g.type == PoolType::kLp && g.pval > 1) {
+                acc[base + w] += go * pow_p(A(xp[base + w]) / out, g.pval - 1);
+              } else {
+                acc[base + w] += scale;
+              }
+            }
+          }
+        }
+      });
+      for (int64_t i = 0; i < isz; ++i) dp[i] = T(acc[i]);
+    }
+  });
+}
+
+}  // namespace
+
+MXN_OP_REGISTRATION = [] () -> OpDef& {
+  OpDef& op = OpRegistry::get()
+                  .add("Pooling")
+                  .describe(
+                      "Performs pooling on the input: data (batch, channel, [depth, [height,]] "
+                      "width). Output size along each spatial axis: valid (default) "
+                      "floor((x+2*p-k)/s)+1; full (Caffe) ceil((x+2*p-k)/s)+1; same (1-D only) "
+                      "ceil(x/s). global_pool pools each whole feature map (kernel = input, pad "
+                      "0). pool_type: max, avg, sum, lp (p_value-norm: (sum x^p)^(1/p)). "
+                      "count_include_pad (default True) makes averages count padded positions.")
+                  .input("data", "Input data.")
+                  .param("kernel", ParamType::kShape, ParamValue::of_shape(Shape()),
+                         "Pooling kernel size: (w,), (h, w) or (d, h, w).")
+                  .choice("pool_type", {"avg", "lp", "max", "sum"}, "max",
+                          "Pooling type to be applied.")
+                  .param("global_pool", ParamType::kBool, ParamValue::of_bool(false),
+                         "Ignore kernel size and pool over each whole feature map.")
+                  .param("cudnn_off", ParamType::kBool, ParamValue::of_bool(false),
+                         "Turn off cuDNN (accepted for compatibility).")
+                  .choice("pooling_convention", {"full", "same", "valid"}, "valid",
+                          "Pooling convention to be applied.")
+                  .param("stride", ParamType::kShape, ParamValue::of_shape(Shape()),
+                         "Stride for pooling; defaults to 1 for each dimension.")
+                  .param("pad", ParamType::kShape, ParamValue::of_shape(Shape()),
+                         "Pad for pooling; defaults to 0 for each dimension.")
+                  .nullable("p_value", ParamType::kInt, "Value of p for Lp pooling.")
+                  .nullable("count_include_pad", ParamType::kBool,
+                            "Whether averages count padded positions (None means True).");
+  nullable_choice(op, "layout", {"NCDHW", "NCHW", "NCW", "NDHWC", "NHWC", "NWC"},
+                  "Data layout; None means NCW/NCHW/NCDHW by rank. Only channel-first layouts "
+                  "are supported on the CPU.");
+  op.shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
+        pool_geom(p, in[0], &(*out)[0]);
+      })
+      .type_fn(real_type())
+      .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+              const std::vector<TBlob>& out) {
+        const PoolGeom g = pool_geom(p, in[0].shape, nullptr);
+        MXN_REAL_SWITCH(in[0].dtype, T, { pool_forward<T>(g, in[0].ptr<T>(), out[0].ptr<T>()); });
+      })
+      .grad(grad_by_backward_op("_backward_Pooling", true, true));
+  return op;
+}();
+
+MXN_REGISTER_OP(_backward_Pooling)
+    .backward_for("Pooling")
+    .input("out_grad")
+    .input("data")
+    .input("output")
+    .shape_fn([](const OpParams&, const std::vector<Shape>& in, std::vector<Shape>* out) {
+      (*out)[0] = in[1];
+    })
+    .type_fn(real_type())
+    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+            const std::vector<TBlob>& out) {
+      const PoolGeom g = pool_geom(p, in[1].shape, nullptr);
+      MXN_REAL_SWITCH(in[1].dtype, T, {
+        pool_backward<T>(g, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>());
+      });
+    });
+
+}  // namespace mxn::ops::nn

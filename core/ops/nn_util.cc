@@ -1,0 +1,122 @@
+#include "core/ops/nn_util.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include "core/base/env.h"
+
+namespace mxn::ops::nn {
+
+void real_same_type(const OpDef& op, const std::vector<DType>& in, std::vector<DType>* out) {
+  const DType t = in.at(0);
+  if (!is_real(t)) {
+    throw Error(ErrorCode::kDType, cat("input 0 ('", op.inputs[0].name, "') has dtype ",
+                                       dtype_name(t), "; needs float16, float32 or float64"))
+        .with_arg(0);
+  }
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (in[i] != t) {
+      const std::string name = i < op.inputs.size() ? op.inputs[i].name : op.inputs.back().name;
+      throw Error(ErrorCode::kDType, cat("input ", i, " ('", name, "') has dtype ",
+                                         dtype_name(in[i]), " but input 0 ('", op.inputs[0].name,
+                                         "') has dtype ", dtype_name(t)))
+          .with_arg(static_cast<int>(i));
+    }
+  }
+  out->assign(out->size(), t);
+}
+
+std::vector<int64_t> spatial_param(const OpParams& p, const char* name, int nsp, int64_t fill) {
+  const Shape& s = p.get_shape(name);
+  if (s.ndim() == 0) return std::vector<int64_t>(static_cast<size_t>(nsp), fill);
+  if (s.ndim() != nsp) {
+    throw Error(ErrorCode::kInvalidArg, cat(name, "=", s.str(), " has ", s.ndim(),
+                                            " entries but the data has ", nsp,
+                                            " spatial dimension", nsp == 1 ? "" : "s"));
+  }
+  return std::vector<int64_t>(s.data(), s.data() + nsp);
+}
+
+namespace {
+struct Scratch {
+  std::unique_ptr<char[]> mem;
+  size_t cap = 0;
+};
+thread_local Scratch t_scratch[4];
+}  // namespace
+
+void* scratch(int slot, size_t bytes) {
+  Scratch& s = t_scratch[slot];
+  if (bytes + 64 > s.cap) {
+    size_t cap = std::max(bytes + 64, s.cap + s.cap / 2);
+    s.mem.reset(new char[cap]);
+    s.cap = cap;
+  }
+  const uintptr_t p = reinterpret_cast<uintptr_t>(s.mem.get());
+  return reinterpret_cast<void*>((p + 63) & ~uintptr_t(63));
+}
+
+void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
+                const std::function<void(const std::vector<TBlob>&, const std::vector<TBlob>&)>& fn) {
+  std::vector<std::vector<float>> bufs;
+  bufs.reserve(in.size() + out.size());
+  auto stage = [&](const TBlob& b, bool copy_in) {
+    if (b.dtype != DType::kFloat16) return b;
+    bufs.emplace_back(static_cast<size_t>(b.size()));
+    std::vector<float>& v = bufs.back();
+    if (copy_in) {
+      const half_t* h = b.ptr<half_t>();
+      for (int64_t i = 0; i < b.size(); ++i) v[i] = float(h[i]);
+    }
+    TBlob f = b;
+    f.dtype = DType::kFloat32;
+    f.dptr = v.data();
+    return f;
+  };
+  std::vector<TBlob> fin, fout;
+  for (const TBlob& b : in) fin.push_back(stage(b, true));
+  for (const TBlob& b : out) fout.push_back(stage(b, false));
+  fn(fin, fout);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].dtype != DType::kFloat16) continue;
+    const float* f = fout[i].ptr<float>();
+    half_t* h = out[i].ptr<half_t>();
+    for (int64_t j = 0; j < out[i].size(); ++j) h[j] = half_t(f[j]);
+  }
+}
+
+int nn_num_threads() {
+  static const int n = [] {
+    int v = static_cast<int>(env_int("MXNEXT_NN_THREADS", 0));
+    if (v <= 0) v = static_cast<int>(std::thread::hardware_concurrency());
+    return std::max(1, v);
+  }();
+  return n;
+}
+
+std::vector<NodeEntry> backward_entries(const char* backward_op, const NodePtr& fwd,
+                                        std::vector<NodeEntry> inputs,
+                                        const std::vector<int>& grad_of) {
+  NodePtr b = make_backward_node(backward_op, fwd, std::move(inputs));
+  std::vector<NodeEntry> grads(fwd->inputs.size());
+  for (size_t i = 0; i < grads.size() && i < grad_of.size(); ++i) {
+    if (grad_of[i] >= 0) grads[i] = NodeEntry{b, static_cast<uint32_t>(grad_of[i])};
+  }
+  return grads;
+}
+
+OpDef& required_choice(OpDef& op, const char* name, std::vector<std::string> choices,
+                       const char* doc) {
+  op.required(name, ParamType::kString, doc);
+  op.params.back().choices = std::move(choices);
+  return op;
+}
+
+OpDef& nullable_choice(OpDef& op, const char* name, std::vector<std::string> choices,
+                       const char* doc) {
+  op.nullable(name, ParamType::kString, doc);
+  op.params.back().choices = std::move(choices);
+  return op;
+}
+
+}  // namespace mxn::ops::nn
