@@ -4,13 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev"
+APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev r-base-dev r-cran-testthat r-cran-jsonlite"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   echo "== installing Debian packages: $APT_PACKAGES"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $APT_PACKAGES
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "== installing node and npm (Debian) for the Julia syntax check"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ ! -d tools/julia-syntax/node_modules/tree-sitter-julia ]; then
+  echo "== npm ci in tools/julia-syntax (tree-sitter + tree-sitter-julia)"
+  (cd tools/julia-syntax && npm ci --no-audit --no-fund --silent)
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -17,3 +17,21 @@ echo "== generated bindings are up to date"
 
 echo "== Python tests"
 .venv/bin/python -m pytest tests/python -q -p no:cacheprovider
+
+echo "== R package against build/dev: install, testthat, R CMD check --no-manual"
+export MXNEXT_LIB_DIR="$PWD/build/dev/capi" MXNEXT_INCLUDE_DIR="$PWD/capi/include"
+R_LIB="$PWD/build/r-lib"
+rm -rf "$R_LIB" build/r-check && mkdir -p "$R_LIB" build/r-check
+R CMD INSTALL --preclean --no-multiarch -l "$R_LIB" bindings/r
+(cd bindings/r/tests && R_LIBS="$R_LIB" Rscript testthat.R)
+(cd build/r-check && R CMD build --no-manual ../../bindings/r >/dev/null &&
+  R_LIBS="$R_LIB" R CMD check --no-manual mxnext_*.tar.gz | tee check.log &&
+  ! grep -E "^\* .*(WARNING|ERROR)$" check.log)
+
+echo "== conformance: R and Python runners, results compared byte for byte"
+R_LIBS="$R_LIB" Rscript tests/conformance/run_r.R --results build/conformance/results-r.txt
+MXNEXT_CONFORMANCE_R_RESULTS=build/conformance/results-r.txt \
+  .venv/bin/python -m pytest tests/conformance -q -p no:cacheprovider
+
+echo "== Julia package: every file parses (tree-sitter-julia; Julia itself is not run here)"
+(cd tools/julia-syntax && node check.js)

@@ -1,5 +1,6 @@
 #include "core/graph/executor.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "core/base/env.h"
@@ -179,14 +180,46 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
   };
   for (const NodeEntry& h : symbol_.outputs) keep_to(h, num_forward_);  // copied out after forward
   for (const NodeEntry& g : grad_entries_) keep_to(g, end);             // written out after backward
+  // A gradient with grad_req write that nothing else reads is computed straight into the
+  // bound gradient array (no planned buffer, no copy).
+  std::vector<int> consumers(values.size(), 0);
+  for (const Step& st : steps_) {
+    for (const NodeEntry& e : st.node->inputs) {
+      if (!e.node->is_variable()) ++consumers[static_cast<size_t>(value_index[step_of_.at(e.node.get())][e.index])];
+    }
+  }
+  for (const NodeEntry& h : symbol_.outputs) {
+    if (!h.node->is_variable()) ++consumers[static_cast<size_t>(value_index[step_of_.at(h.node.get())][h.index])];
+  }
+  std::unordered_map<int, size_t> external_grad;  // value -> argument
+  for (size_t k = 0; k < grad_args_.size(); ++k) {
+    const NodeEntry& g = grad_entries_[k];
+    const size_t i = grad_args_[k];
+    if (!g || g.node->is_variable() || reqs_[i] != GradReq::kWrite) continue;
+    const int vi = value_index[step_of_.at(g.node.get())][g.index];
+    PlannedValue& v = values[static_cast<size_t>(vi)];
+    if (consumers[static_cast<size_t>(vi)] != 0 || external_grad.count(vi) ||
+        v.shape != grads_[i].shape() || v.dtype != grads_[i].dtype()) {
+      continue;
+    }
+    v.external = true;
+    external_grad[vi] = i;
+    direct_grads_.push_back(k);
+  }
 
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
+  if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = false;
   plan_ = plan_memory(values, options.plan_memory);
   std::vector<std::shared_ptr<Chunk>> blocks;
   for (size_t b : plan_.block_bytes) blocks.push_back(Chunk::allocate(b, dev));
   for (size_t s = 0; s < steps_.size(); ++s) {
     for (int vi : value_index[s]) {
       const PlannedValue& v = values[static_cast<size_t>(vi)];
+      auto ext = external_grad.find(vi);
+      if (ext != external_grad.end()) {
+        steps_[s].outputs.push_back(grads_[ext->second]);
+        continue;
+      }
       steps_[s].outputs.push_back(
           NDArray::from_chunk(blocks[static_cast<size_t>(plan_.block_of[static_cast<size_t>(vi)])],
                               v.shape, v.dtype));
@@ -196,6 +229,7 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
     value_names_.push_back(v.name);
     value_bytes_.push_back(static_cast<size_t>(v.shape.size()) * dtype_size(v.dtype));
   }
+  if (options.fuse_elementwise) find_fusable_runs(consumers, value_index);
   for (size_t i = 0; i < out_shapes.size(); ++i) {
     outputs_.push_back(NDArray::empty(out_shapes[i], out_types[i], dev));
   }
@@ -219,8 +253,128 @@ void Executor::run(Step& step, bool is_train) {
   }
 }
 
+void Executor::find_fusable_runs(const std::vector<int>& consumers,
+                                 const std::vector<std::vector<int>>& value_index) {
+  // Element-wise steps (they declare in-place use of an input): one output, no randomness,
+  // every input of the output's shape.
+  auto elementwise = [&](size_t s) {
+    const Step& st = steps_[s];
+    const OpDef& op = *st.node->op;
+    if (st.backward || op.inplace_input < 0 || op.uses_random || st.outputs.size() != 1) {
+      return false;
+    }
+    for (const NodeEntry& e : st.node->inputs) {
+      const NDArray& in = value_of(e);
+      if (in.shape() != st.outputs[0].shape() || in.dtype() != st.outputs[0].dtype()) return false;
+    }
+    return true;
+  };
+  std::vector<size_t> run;
+  auto close_run = [&] {
+    if (run.size() >= 2) {
+      for (size_t s : run) steps_[s].group = static_cast<int>(groups_.size());
+      groups_.push_back(run);
+    }
+    run.clear();
+  };
+  for (size_t s = 0; s < num_forward_; ++s) {
+    if (!elementwise(s)) {
+      close_run();
+      continue;
+    }
+    if (!run.empty()) {
+      // Chain only if this step reads the previous one's output, which nothing else reads.
+      const size_t prev = run.back();
+      const int vi = value_index[prev][0];
+      bool reads_prev = false;
+      for (const NodeEntry& e : steps_[s].node->inputs) {
+        reads_prev = reads_prev || (e.node.get() == steps_[prev].node.get() && e.index == 0);
+      }
+      if (prev + 1 != s || !reads_prev || consumers[static_cast<size_t>(vi)] != 1) close_run();
+    }
+    run.push_back(s);
+  }
+  close_run();
+}
+
+void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
+  struct Member {
+    const OpDef* op;
+    OpParams params;
+    std::vector<TBlob> in, out;
+  };
+  std::vector<Member> members;
+  std::vector<EngineVar*> reads, writes;
+  std::vector<std::shared_ptr<Chunk>> keep;
+  int64_t n = 0;
+  DType dtype = DType::kFloat32;
+  Device dev;
+  for (size_t s : group) {
+    const Step& st = steps_[s];
+    Member m{st.node->op, st.node->params, {}, {}};
+    for (const NodeEntry& e : st.node->inputs) {
+      const NDArray& a = value_of(e);
+      m.in.push_back(a.blob());
+      reads.push_back(a.var());
+      keep.push_back(a.chunk());
+    }
+    for (const NDArray& o : st.outputs) {
+      m.out.push_back(o.blob());
+      writes.push_back(o.var());
+      keep.push_back(o.chunk());
+      n = o.size();
+      dtype = o.dtype();
+      dev = o.device();
+    }
+    members.push_back(std::move(m));
+  }
+  OpContext ctx;
+  ctx.dev = dev;
+  ctx.is_train = is_train;
+  const size_t esize = dtype_size(dtype);
+  PushOptions opt;
+  opt.name = "fused_elementwise";
+  Engine::get().push(
+      [members = std::move(members), keep = std::move(keep), ctx, n, esize] {
+        // Tile by tile: every member's kernel on the same slice while it is in cache.
+        constexpr int64_t kTile = 8192;
+        std::vector<TBlob> in, out;
+        for (int64_t begin = 0; begin < n; begin += kTile) {
+          const int64_t len = std::min(kTile, n - begin);
+          const size_t off = static_cast<size_t>(begin) * esize;
+          for (const Member& m : members) {
+            in = m.in;
+            out = m.out;
+            for (TBlob& b : in) {
+              b.dptr = static_cast<char*>(b.dptr) + off;
+              b.shape = Shape{len};
+            }
+            for (TBlob& b : out) {
+              b.dptr = static_cast<char*>(b.dptr) + off;
+              b.shape = Shape{len};
+            }
+            try {
+              m.op->compute_cpu(ctx, m.params, in, out);
+            } catch (Error& e) {
+              if (e.op_name().empty()) e.with_op(m.op->name);
+              throw;
+            }
+          }
+        }
+      },
+      reads.data(), static_cast<int>(reads.size()), writes.data(),
+      static_cast<int>(writes.size()), opt);
+}
+
 void Executor::forward(bool is_train) {
-  for (size_t s = 0; s < num_forward_; ++s) run(steps_[s], is_train);
+  for (size_t s = 0; s < num_forward_; ++s) {
+    const int g = steps_[s].group;
+    if (g < 0) {
+      run(steps_[s], is_train);
+    } else if (groups_[static_cast<size_t>(g)].front() == s) {
+      run_fused(groups_[static_cast<size_t>(g)], is_train);
+    }
+  }
   for (size_t i = 0; i < outputs_.size(); ++i) copy_array(value_of(symbol_.outputs[i]), outputs_[i]);
   trained_ = is_train;
 }
@@ -255,6 +409,9 @@ void Executor::backward(const std::vector<NDArray>& head_grads) {
       if (reqs_[i] == GradReq::kWrite) invoke_op(zeros, {target}, OpParams::defaults(zeros), &into);
       continue;
     }
+    if (std::find(direct_grads_.begin(), direct_grads_.end(), k) != direct_grads_.end()) {
+      continue;  // already computed into the gradient array
+    }
     const NDArray& g = value_of(grad_entries_[k]);
     if (reqs_[i] == GradReq::kAdd) {
       invoke_op(add, {target, g}, OpParams::defaults(add), &into);
@@ -272,7 +429,7 @@ std::string Executor::memory_report() const {
   };
   std::vector<std::vector<size_t>> members(plan_.block_bytes.size());
   for (size_t v = 0; v < plan_.block_of.size(); ++v) {
-    members[static_cast<size_t>(plan_.block_of[v])].push_back(v);
+    if (plan_.block_of[v] >= 0) members[static_cast<size_t>(plan_.block_of[v])].push_back(v);
   }
   std::string out = "{\"blocks\": [";
   for (size_t b = 0; b < members.size(); ++b) {
@@ -291,7 +448,8 @@ std::string Executor::memory_report() const {
   const size_t planned = plan_.planned_bytes();
   const size_t params = total(args_), grads = total(grads_), aux = total(aux_),
                outs = total(outputs_);
-  out += cat("], \"num_values\": ", value_names_.size(), ", \"unplanned_bytes\": ",
+  out += cat("], \"fused_runs\": ", groups_.size(), ", \"num_values\": ", value_names_.size(),
+             ", \"unplanned_bytes\": ",
              plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,
              ", \"inplace_saved_bytes\": ", plan_.inplace_saved_bytes,
              ", \"coshare_saved_bytes\": ", plan_.coshare_saved_bytes,

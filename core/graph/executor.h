@@ -14,6 +14,9 @@ namespace mxn {
 
 struct ExecutorOptions {
   bool plan_memory = true;  // false: every value gets its own buffer (MXNEXT_MEMORY_PLAN=0)
+  // Runs of element-wise operators whose intermediate values nothing else reads execute as
+  // one engine operation, tile by tile, so each tile stays in cache (MXNEXT_FUSE=0: off).
+  bool fuse_elementwise = true;
 };
 
 class Executor {
@@ -38,9 +41,13 @@ class Executor {
     NodePtr node;
     bool backward = false;
     std::vector<NDArray> outputs;  // planned buffers
+    int group = -1;                // index into groups_ when fused
   };
   const NDArray& value_of(const NodeEntry& e) const;
   void run(Step& step, bool is_train);
+  void run_fused(const std::vector<size_t>& group, bool is_train);
+  void find_fusable_runs(const std::vector<int>& consumers,
+                         const std::vector<std::vector<int>>& value_index);
 
   Symbol symbol_;
   std::unordered_map<const Node*, NDArray> bound_;  // variables: arguments, aux, head grads
@@ -54,7 +61,9 @@ class Executor {
   std::vector<NodePtr> head_grad_vars_;
   std::vector<NodeEntry> grad_entries_;  // per argument with a gradient
   std::vector<size_t> grad_args_;        // their argument indices
+  std::vector<size_t> direct_grads_;     // indices into grad_args_ computed in place
   bool trained_ = false;                 // the last forward ran in training mode
+  std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   MemoryPlan plan_;
   std::vector<std::string> value_names_;
   std::vector<size_t> value_bytes_;

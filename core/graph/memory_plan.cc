@@ -20,9 +20,12 @@ MemoryPlan plan_memory(const std::vector<PlannedValue>& values, bool enabled) {
   MemoryPlan plan;
   plan.block_of.assign(values.size(), -1);
   plan.in_place.assign(values.size(), false);
-  for (const PlannedValue& v : values) plan.unplanned_bytes += bytes_of(v);
+  for (const PlannedValue& v : values) {
+    if (!v.external) plan.unplanned_bytes += bytes_of(v);
+  }
   if (!enabled) {
     for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i].external) continue;
       plan.block_of[i] = static_cast<int>(plan.block_bytes.size());
       plan.block_bytes.push_back(bytes_of(values[i]));
     }
@@ -39,6 +42,7 @@ MemoryPlan plan_memory(const std::vector<PlannedValue>& values, bool enabled) {
   std::vector<std::pair<size_t, int>> live;  // (last_use, value) of values holding a block
   for (size_t idx : order) {
     const PlannedValue& v = values[idx];
+    if (v.external) continue;
     const size_t need = bytes_of(v);
     // Release blocks whose value is no longer read at or after this step.
     for (auto it = live.begin(); it != live.end();) {

@@ -18,11 +18,13 @@ struct PlannedValue {
   size_t step = 0;       // when it is written
   size_t last_use = 0;   // the last step that reads it (>= step)
   int inplace_of = -1;   // index of a value it may overwrite in place (same step reads it)
+  bool external = false; // written straight into an array the caller owns (a gradient):
+                         // not planned, not counted
 };
 
 struct MemoryPlan {
   std::vector<size_t> block_bytes;   // one entry per storage block
-  std::vector<int> block_of;         // per value: its block
+  std::vector<int> block_of;         // per value: its block (-1: external)
   std::vector<bool> in_place;        // per value: it reuses its input's block
   size_t unplanned_bytes = 0;        // every value in its own block
   size_t inplace_saved_bytes = 0;

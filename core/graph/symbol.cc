@@ -268,9 +268,17 @@ std::string Symbol::to_json() const {
     json_quote(out, n.name);
     std::map<std::string, std::string> attrs = n.attrs;
     if (!n.is_variable()) {
+      // As MXNet writes them: the parameters that differ from their defaults (and the
+      // variadic count, which MXNet always writes).
       const auto& given = n.params.given();
       for (size_t p = 0; p < n.op->params.size(); ++p) {
-        if (given[p]) attrs[n.op->params[p].name] = n.params.values()[p].str();
+        const ParamSpec& spec = n.op->params[p];
+        const ParamValue& v = n.params.values()[p];
+        const bool count = spec.name == n.op->variadic_count;
+        if (!given[p] && !count) continue;
+        if (v.kind == ParamType::kNone) continue;
+        if (!count && !spec.required && v == spec.default_value) continue;
+        attrs[spec.name] = v.str();
       }
     }
     if (!attrs.empty()) {

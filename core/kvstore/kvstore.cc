@@ -19,8 +19,15 @@ void reduce_into(const std::vector<NDArray>& srcs, const NDArray& dst, int prior
     if (same && dst.dtype() == DType::kFloat32) {
       float* o = static_cast<float*>(dst.data());
       const float* a = static_cast<const float*>(srcs[0].data());
-      if (o != a) std::memcpy(o, a, static_cast<size_t>(n) * sizeof(float));
-      for (size_t k = 1; k < srcs.size(); ++k) {
+      size_t k = 1;
+      if (srcs.size() >= 2) {  // one pass for the common two-device case
+        const float* b = static_cast<const float*>(srcs[1].data());
+        for (int64_t i = 0; i < n; ++i) o[i] = a[i] + b[i];
+        k = 2;
+      } else if (o != a) {
+        std::memcpy(o, a, static_cast<size_t>(n) * sizeof(float));
+      }
+      for (; k < srcs.size(); ++k) {
         const float* b = static_cast<const float*>(srcs[k].data());
         for (int64_t i = 0; i < n; ++i) o[i] += b[i];
       }
@@ -115,7 +122,10 @@ void KVStore::push(const Key& key, const std::vector<NDArray>& values, int prior
                                   : train::ParamKey::of_name(key.name),
                        s.value, s.merged);
   } else {
-    copy_prio(s.merged, s.value, priority);
+    // No updater: the merged buffer becomes the stored value (MXNet's `local = merged`), so
+    // no copy; the next push reduces into a fresh buffer.
+    s.value = s.merged;
+    s.merged = NDArray();
   }
 }
 

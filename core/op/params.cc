@@ -66,6 +66,21 @@ ParamValue ParamValue::of_device(Device v) {
   return p;
 }
 
+bool ParamValue::operator==(const ParamValue& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case ParamType::kNone: return true;
+    case ParamType::kInt:
+    case ParamType::kBool: return i == o.i;
+    case ParamType::kFloat: return f == o.f;
+    case ParamType::kString: return s == o.s;
+    case ParamType::kShape: return shape == o.shape;
+    case ParamType::kDType: return dtype == o.dtype;
+    case ParamType::kDevice: return device == o.device;
+  }
+  return false;
+}
+
 std::string ParamValue::str() const {
   switch (kind) {
     case ParamType::kNone: return "None";
@@ -175,7 +190,9 @@ bool parse_int(const std::string& t, int64_t* out) {
 
 ParamValue parse_param_string(const OpDef& op, const ParamSpec& spec, const std::string& text) {
   const std::string t = trim(text);
-  if (t == "None" && spec.type != ParamType::kString) return coerce_param(op, spec, ParamValue::none());
+  if (t == "None" && (spec.type != ParamType::kString || spec.nullable)) {
+    return coerce_param(op, spec, ParamValue::none());
+  }
   switch (spec.type) {
     case ParamType::kInt: {
       int64_t v;

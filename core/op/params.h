@@ -48,6 +48,8 @@ struct ParamValue {
   static ParamValue of_dtype(DType v);
   static ParamValue of_device(Device v);
   std::string str() const;  // as MXNet writes it in symbol JSON ("(2,3)", "True", "float32")
+  bool operator==(const ParamValue& o) const;
+  bool operator!=(const ParamValue& o) const { return !(*this == o); }
 };
 
 struct ParamSpec {

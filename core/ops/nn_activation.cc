@@ -268,7 +268,7 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
       "Applies an activation function element-wise: relu max(x, 0); sigmoid 1/(1+exp(-x)); "
       "tanh; softrelu log(1+exp(x)); softsign x/(1+|x|); log_sigmoid log(sigmoid(x)); mish "
       "x*tanh(softrelu(x)).");
-  op.input("data", "Input data.");
+  op.input("data", "Input data.").inplace(0);  // element-wise: may overwrite a dying input
   required_choice(op, "act_type",
                   {"log_sigmoid", "mish", "relu", "sigmoid", "softrelu", "softsign", "tanh"},
                   "Activation function to be applied.");
@@ -290,7 +290,17 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
           });
         });
       })
-      .grad(grad_by_backward_op("_backward_Activation", true, true));
+      .grad([](const NodePtr& n, const std::vector<NodeEntry>& og) {
+        // relu, sigmoid, tanh, softrelu and log_sigmoid differentiate from their output
+        // alone: the output fills the data slot too, so the input need not be kept (the
+        // planner may then overwrite it in place, as MXNet does).
+        const Act a = act_of(n->params.get_string("act_type"));
+        const bool from_output = a != Act::kSoftsign && a != Act::kMish;
+        const NodeEntry out{n, 0};
+        NodePtr b = make_backward_node("_backward_Activation", n,
+                                       {og[0], from_output ? out : n->inputs[0], out});
+        return std::vector<NodeEntry>{NodeEntry{b, 0}};
+      });
   return op;
 }();
 

@@ -370,8 +370,9 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
   const int64_t P = g.P(), K = g.K(), Cg = g.Cg(), Fg = g.Fg();
   const int64_t nb = image_block(g);
   const bool direct = g.pointwise() && nb == 1;
-  T* col = direct ? nullptr : scratch_as<T>(0, K * P * nb);
-  T* tmp = nb > 1 ? scratch_as<T>(2, Fg * P * nb) : nullptr;
+  Workspace ws;  // pooled: freed when the kernel returns, reused by the next one
+  T* col = direct ? nullptr : ws.alloc<T>(K * P * nb);
+  T* tmp = nb > 1 ? ws.alloc<T>(Fg * P * nb) : nullptr;
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t m = std::min(nb, g.N - n0), ld = m * P;
     for (int64_t gr = 0; gr < g.G; ++gr) {
@@ -401,8 +402,9 @@ void conv_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
   const int64_t P = g.P(), K = g.K(), Cg = g.Cg(), Fg = g.Fg();
   const int64_t nb = image_block(g);
   const bool direct = g.pointwise() && nb == 1;
-  T* col = direct ? nullptr : scratch_as<T>(0, K * P * nb);
-  T* dyc = nb > 1 ? scratch_as<T>(2, Fg * P * nb) : nullptr;
+  Workspace ws;  // pooled: freed when the kernel returns, reused by the next one
+  T* col = direct ? nullptr : ws.alloc<T>(K * P * nb);
+  T* dyc = nb > 1 ? ws.alloc<T>(Fg * P * nb) : nullptr;
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t m = std::min(nb, g.N - n0), ld = m * P;
     if (!g.pointwise()) {
@@ -438,8 +440,9 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* dy, T* dw) {
   }
   const int64_t nb = image_block(g);
   const bool direct = g.pointwise() && nb == 1;
-  T* col = direct ? nullptr : scratch_as<T>(1, K * P * nb);
-  T* dyc = nb > 1 ? scratch_as<T>(3, Fg * P * nb) : nullptr;
+  Workspace ws;  // pooled: freed when the kernel returns, reused by the next one
+  T* col = direct ? nullptr : ws.alloc<T>(K * P * nb);
+  T* dyc = nb > 1 ? ws.alloc<T>(Fg * P * nb) : nullptr;
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t m = std::min(nb, g.N - n0), ld = m * P;
     for (int64_t gr = 0; gr < g.G; ++gr) {

@@ -1,5 +1,7 @@
 #include "core/ops/nn_util.h"
 
+#include "core/storage/cpu_pool.h"
+
 #include <cstdlib>
 #include <memory>
 
@@ -37,23 +39,15 @@ std::vector<int64_t> spatial_param(const OpParams& p, const char* name, int nsp,
   return std::vector<int64_t>(s.data(), s.data() + nsp);
 }
 
-namespace {
-struct Scratch {
-  std::unique_ptr<char[]> mem;
-  size_t cap = 0;
-};
-thread_local Scratch t_scratch[4];
-}  // namespace
+Workspace::~Workspace() {
+  for (const auto& [p, bytes] : blocks_) CpuPool::get().free(p, bytes);
+}
 
-void* scratch(int slot, size_t bytes) {
-  Scratch& s = t_scratch[slot];
-  if (bytes + 64 > s.cap) {
-    size_t cap = std::max(bytes + 64, s.cap + s.cap / 2);
-    s.mem.reset(new char[cap]);
-    s.cap = cap;
-  }
-  const uintptr_t p = reinterpret_cast<uintptr_t>(s.mem.get());
-  return reinterpret_cast<void*>((p + 63) & ~uintptr_t(63));
+void* Workspace::alloc_bytes(size_t bytes) {
+  size_t block = 0;
+  void* p = CpuPool::get().alloc(bytes, &block);
+  blocks_.push_back({p, block});
+  return p;
 }
 
 void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,

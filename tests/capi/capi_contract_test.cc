@@ -2586,4 +2586,428 @@ TEST_F(Capi, ExecutorRejectsBadArguments) {
   EXPECT_NE(json.find("e_output0"), std::string::npos) << json;
 }
 
+// ------------------------------------------------------------------------------------------
+// Training (ABI 1.5): schedulers, optimizers, initializers, metrics, kvstore.
+
+struct OptDeleter {
+  void operator()(mxn_optimizer* o) const { mxn_optimizer_free(o); }
+};
+struct SchedDeleter {
+  void operator()(mxn_lr_scheduler* s) const { mxn_lr_scheduler_free(s); }
+};
+struct InitDeleter {
+  void operator()(mxn_initializer* i) const { mxn_initializer_free(i); }
+};
+struct MetricDeleter {
+  void operator()(mxn_metric* m) const { mxn_metric_free(m); }
+};
+struct KVDeleter {
+  void operator()(mxn_kvstore* k) const { mxn_kvstore_free(k); }
+};
+using Opt = std::unique_ptr<mxn_optimizer, OptDeleter>;
+using Sched = std::unique_ptr<mxn_lr_scheduler, SchedDeleter>;
+using Init = std::unique_ptr<mxn_initializer, InitDeleter>;
+using Metric = std::unique_ptr<mxn_metric, MetricDeleter>;
+using KV = std::unique_ptr<mxn_kvstore, KVDeleter>;
+
+TEST(CapiTrain, SchemaListsEveryKind) {
+  const std::string json = mxn_train_schema_json();
+  for (const char* s : {"\"optimizer\"", "\"lr_scheduler\"", "\"initializer\"", "\"metric\"",
+                        "\"sgd\"", "\"adam\"", "\"adadelta\"", "\"xavier\"", "\"cosine\"",
+                        "\"top_k_accuracy\"", "\"nullable\"", "\"choices\""}) {
+    EXPECT_NE(json.find(s), std::string::npos) << s;
+  }
+}
+
+TEST(CapiTrain, LRScheduler) {
+  mxn_lr_scheduler* s = reinterpret_cast<mxn_lr_scheduler*>(kPtrSentinel);
+  const char* keys[3] = {"step", "factor", "base_lr"};
+  mxn_value vals[3] = {v_int(2), v_float(0.5), v_float(1.0)};
+  EXPECT_MXN_ERR(mxn_lr_scheduler_create(nullptr, 0, nullptr, nullptr, &s),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_lr_scheduler_create("nope", 0, nullptr, nullptr, &s),
+                 Err(MXN_ERR_INVALID_ARG).says({"nope", "factor"}));
+  EXPECT_MXN_ERR(mxn_lr_scheduler_create("factor", 0, nullptr, nullptr, &s),
+                 Err(MXN_ERR_INVALID_ARG).op_name("factor").says({"step"}));
+  mxn_value bad[1] = {v_int(0)};
+  EXPECT_MXN_ERR(mxn_lr_scheduler_create("factor", 1, keys, bad, &s),
+                 Err(MXN_ERR_INVALID_ARG).says({"step"}));
+  EXPECT_MXN_ERR(mxn_lr_scheduler_create("factor", 3, keys, vals, nullptr),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(s, reinterpret_cast<mxn_lr_scheduler*>(kPtrSentinel));
+  ASSERT_MXN_OK(mxn_lr_scheduler_create("FactorScheduler", 3, keys, vals, &s));
+  Sched sched(s);
+  double lr = -1;
+  ASSERT_MXN_OK(mxn_lr_scheduler_get(sched.get(), 5, &lr));
+  EXPECT_DOUBLE_EQ(lr, 0.25);
+  ASSERT_MXN_OK(mxn_lr_scheduler_base_lr(sched.get(), &lr));
+  EXPECT_DOUBLE_EQ(lr, 0.25);
+  ASSERT_MXN_OK(mxn_lr_scheduler_set_base_lr(sched.get(), 2.0));
+  double out = -7;
+  EXPECT_MXN_ERR(mxn_lr_scheduler_get(sched.get(), -1, &out), Err(MXN_ERR_INVALID_ARG));
+  mxn_lr_scheduler* foreign = reinterpret_cast<mxn_lr_scheduler*>(op_as_array());
+  for (mxn_lr_scheduler* h : {static_cast<mxn_lr_scheduler*>(nullptr), foreign}) {
+    EXPECT_MXN_ERR(mxn_lr_scheduler_get(h, 1, &out), Err(MXN_ERR_INVALID_ARG).says({"scheduler"}));
+    EXPECT_MXN_ERR(mxn_lr_scheduler_base_lr(h, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_lr_scheduler_set_base_lr(h, 1.0), Err(MXN_ERR_INVALID_ARG));
+    mxn_lr_scheduler_free(h);  // ignored
+  }
+  EXPECT_EQ(out, -7);
+  expect_library_works();
+}
+
+TEST(CapiTrain, OptimizerUpdateStatesAndErrors) {
+  mxn_optimizer* o = reinterpret_cast<mxn_optimizer*>(kPtrSentinel);
+  const char* keys[3] = {"learning_rate", "momentum", "wd"};
+  mxn_value vals[3] = {v_float(0.1), v_float(0.9), v_float(0.0)};
+  EXPECT_MXN_ERR(mxn_optimizer_create("nope", 0, nullptr, nullptr, &o),
+                 Err(MXN_ERR_INVALID_ARG).says({"optimizer", "nope"}));
+  const char* badkey[1] = {"bogus"};
+  EXPECT_MXN_ERR(mxn_optimizer_create("sgd", 1, badkey, vals, &o),
+                 Err(MXN_ERR_INVALID_ARG).op_name("sgd").says({"bogus"}));
+  mxn_value strv[1] = {v_str("x")};
+  EXPECT_MXN_ERR(mxn_optimizer_create("sgd", 1, keys, strv, &o),
+                 Err(MXN_ERR_INVALID_ARG).op_name("sgd").says({"learning_rate"}));
+  EXPECT_EQ(o, reinterpret_cast<mxn_optimizer*>(kPtrSentinel));
+  ASSERT_MXN_OK(mxn_optimizer_create("SGD", 3, keys, vals, &o));
+  Opt opt(o);
+  Array w = make_f32({3}, {1, 1, 1});
+  Array g = make_f32({3}, {1, 2, 3});
+  ASSERT_MXN_OK(mxn_optimizer_update(opt.get(), 0, nullptr, w.get(), g.get()));
+  std::vector<float> got = read_f32(w.get());
+  EXPECT_FLOAT_EQ(got[0], 0.9f);
+  EXPECT_FLOAT_EQ(got[2], 0.7f);
+  int32_t n = kI32;
+  ASSERT_MXN_OK(mxn_optimizer_num_states(opt.get(), 0, nullptr, &n));
+  EXPECT_EQ(n, 1);
+  mxn_ndarray* st = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_optimizer_state(opt.get(), 0, nullptr, 1, &st),
+                 Err(MXN_ERR_INVALID_ARG).says({"state 1"}));
+  EXPECT_EQ(st, kArrSentinel);
+  ASSERT_MXN_OK(mxn_optimizer_state(opt.get(), 0, nullptr, 0, &st));
+  Array mom(st);
+  EXPECT_FLOAT_EQ(read_f32(mom.get())[1], -0.2f);
+  int64_t cnt = kI64;
+  ASSERT_MXN_OK(mxn_optimizer_num_update(opt.get(), &cnt));
+  EXPECT_EQ(cnt, 1);
+  ASSERT_MXN_OK(mxn_optimizer_update_count(opt.get(), 0, nullptr, &cnt));
+  EXPECT_EQ(cnt, 1);
+  // names, multipliers, rates
+  ASSERT_MXN_OK(mxn_optimizer_set_param_name(opt.get(), 4, "fc_bias"));
+  mxn_value wd = v_float(0.5);
+  ASSERT_MXN_OK(mxn_optimizer_set_param(opt.get(), "wd", &wd));
+  double lr = 0, wdv = -1;
+  ASSERT_MXN_OK(mxn_optimizer_rates(opt.get(), 4, nullptr, &lr, &wdv));
+  EXPECT_DOUBLE_EQ(wdv, 0.0);  // a named bias: wd_mult 0
+  ASSERT_MXN_OK(mxn_optimizer_set_mult(opt.get(), 0, 0, "fc_bias", 0.5));
+  ASSERT_MXN_OK(mxn_optimizer_rates(opt.get(), 0, "fc_bias", &lr, nullptr));
+  EXPECT_DOUBLE_EQ(lr, 0.05);
+  EXPECT_MXN_ERR(mxn_optimizer_set_mult(opt.get(), 2, 0, nullptr, 1.0), Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_optimizer_clear_mults(opt.get(), 0));
+  EXPECT_MXN_ERR(mxn_optimizer_clear_mults(opt.get(), 5), Err(MXN_ERR_INVALID_ARG));
+  mxn_value v = v_none();
+  ASSERT_MXN_OK(mxn_optimizer_get_param(opt.get(), "momentum", &v));
+  EXPECT_EQ(v.type, MXN_VALUE_FLOAT);
+  EXPECT_DOUBLE_EQ(v.u.f, 0.9);
+  mxn_value before = v;
+  EXPECT_MXN_ERR(mxn_optimizer_get_param(opt.get(), "nope", &v), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(v.u.f, before.u.f);
+  EXPECT_MXN_ERR(mxn_optimizer_set_param(opt.get(), "nope", &wd),
+                 Err(MXN_ERR_INVALID_ARG).op_name("sgd").says({"nope"}));
+  EXPECT_MXN_ERR(mxn_optimizer_set_param(opt.get(), "wd", nullptr), Err(MXN_ERR_INVALID_ARG));
+  // scheduler sharing
+  const char* skeys[1] = {"step"};
+  mxn_value svals[1] = {v_int(1)};
+  mxn_lr_scheduler* s = nullptr;
+  ASSERT_MXN_OK(mxn_lr_scheduler_create("factor", 1, skeys, svals, &s));
+  Sched sched(s);
+  ASSERT_MXN_OK(mxn_optimizer_set_lr_scheduler(opt.get(), sched.get()));
+  ASSERT_MXN_OK(mxn_optimizer_set_lr_scheduler(opt.get(), nullptr));
+  // shape mismatch, wrong handles
+  Array g4 = make_f32({4}, {1, 1, 1, 1});
+  EXPECT_MXN_ERR(mxn_optimizer_update(opt.get(), 0, nullptr, w.get(), g4.get()),
+                 Err(MXN_ERR_SHAPE).says({"(4,)", "(3,)"}));
+  EXPECT_MXN_ERR(mxn_optimizer_update(opt.get(), 0, nullptr, op_as_array(), g.get()),
+                 Err(MXN_ERR_INVALID_ARG).says({"weight"}));
+  // states round trip
+  mxn_ndarray* blob = kArrSentinel;
+  ASSERT_MXN_OK(mxn_optimizer_save_states(opt.get(), &blob));
+  Array b(blob);
+  std::vector<uint8_t> bytes = read<uint8_t>(b.get());
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "MXNOPTS1");
+  ASSERT_MXN_OK(mxn_optimizer_load_states(opt.get(), bytes.data(), bytes.size()));
+  EXPECT_MXN_ERR(mxn_optimizer_load_states(opt.get(), bytes.data(), bytes.size() - 3),
+                 Err(MXN_ERR_FORMAT));
+  EXPECT_MXN_ERR(mxn_optimizer_load_states(opt.get(), "nonsense", 8), Err(MXN_ERR_FORMAT));
+  EXPECT_MXN_ERR(mxn_optimizer_load_states(opt.get(), nullptr, 0), Err(MXN_ERR_INVALID_ARG));
+  mxn_optimizer* adam = nullptr;
+  ASSERT_MXN_OK(mxn_optimizer_create("adam", 0, nullptr, nullptr, &adam));
+  Opt a(adam);
+  EXPECT_MXN_ERR(mxn_optimizer_load_states(a.get(), bytes.data(), bytes.size()),
+                 Err(MXN_ERR_INVALID_ARG).says({"sgd"}));
+  mxn_optimizer* foreign = reinterpret_cast<mxn_optimizer*>(op_as_array());
+  for (mxn_optimizer* h : {static_cast<mxn_optimizer*>(nullptr), foreign}) {
+    int64_t c = kI64;
+    int32_t k = kI32;
+    mxn_ndarray* out = kArrSentinel;
+    EXPECT_MXN_ERR(mxn_optimizer_update(h, 0, nullptr, w.get(), g.get()),
+                   Err(MXN_ERR_INVALID_ARG).says({"optimizer"}));
+    EXPECT_MXN_ERR(mxn_optimizer_num_update(h, &c), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_optimizer_num_states(h, 0, nullptr, &k), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_optimizer_save_states(h, &out), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_optimizer_set_param_name(h, 0, "x"), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_EQ(c, kI64);
+    EXPECT_EQ(k, kI32);
+    EXPECT_EQ(out, kArrSentinel);
+    mxn_optimizer_free(h);  // ignored
+  }
+  EXPECT_MXN_ERR(mxn_optimizer_set_param_name(opt.get(), 0, nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_optimizer_num_update(opt.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  expect_library_works();
+}
+
+TEST(CapiTrain, Initializers) {
+  mxn_initializer* i = reinterpret_cast<mxn_initializer*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_initializer_create("nope", 0, nullptr, nullptr, &i),
+                 Err(MXN_ERR_INVALID_ARG).says({"initializer"}));
+  EXPECT_MXN_ERR(mxn_initializer_from_json("[\"xavier\", {\"bogus\": 1}]", &i),
+                 Err(MXN_ERR_INVALID_ARG).op_name("xavier").says({"bogus"}));
+  EXPECT_MXN_ERR(mxn_initializer_from_json("[\"xavier\"", &i), Err(MXN_ERR_FORMAT));
+  EXPECT_EQ(i, reinterpret_cast<mxn_initializer*>(kPtrSentinel));
+  const char* keys[1] = {"value"};
+  mxn_value vals[1] = {v_float(2.5)};
+  ASSERT_MXN_OK(mxn_initializer_create("Constant", 1, keys, vals, &i));
+  Init c(i);
+  Array w = make_f32({2, 2}, {0, 0, 0, 0});
+  Array bias = make_f32({2}, {5, 5});
+  ASSERT_MXN_OK(mxn_initializer_apply(c.get(), "fc_weight", nullptr, w.get()));
+  EXPECT_FLOAT_EQ(read_f32(w.get())[3], 2.5f);
+  ASSERT_MXN_OK(mxn_initializer_apply(c.get(), "fc_bias", "", bias.get()));
+  EXPECT_FLOAT_EQ(read_f32(bias.get())[0], 0.0f);
+  ASSERT_MXN_OK(mxn_initializer_apply(c.get(), "fc_bias", "[\"one\", {}]", bias.get()));
+  EXPECT_FLOAT_EQ(read_f32(bias.get())[1], 1.0f);
+  EXPECT_MXN_ERR(mxn_initializer_apply(c.get(), "mystery", nullptr, bias.get()),
+                 Err(MXN_ERR_INVALID_ARG).says({"mystery"}));
+  ASSERT_MXN_OK(mxn_initializer_init_weight(c.get(), "anything", bias.get()));
+  EXPECT_FLOAT_EQ(read_f32(bias.get())[1], 2.5f);
+  mxn_initializer* x = nullptr;
+  ASSERT_MXN_OK(mxn_initializer_from_json("[\"xavier\", {\"magnitude\": 2}]", &x));
+  Init xav(x);
+  Array vec = make_f32({3}, {0, 0, 0});
+  EXPECT_MXN_ERR(mxn_initializer_init_weight(xav.get(), "v_weight", vec.get()),
+                 Err(MXN_ERR_SHAPE).says({"2D"}));
+  const char* pats[2] = {"fc.*", ".*"};
+  mxn_initializer* parts[2] = {c.get(), xav.get()};
+  mxn_initializer* m = nullptr;
+  const char* badpat[1] = {"("};
+  EXPECT_MXN_ERR(mxn_initializer_mixed(1, badpat, parts, &m), Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_initializer_mixed(2, pats, parts, &m));
+  Init mixed(m);
+  ASSERT_MXN_OK(mxn_initializer_apply(mixed.get(), "fc_weight", nullptr, w.get()));
+  mxn_ndarray* arrs[1] = {w.get()};
+  const char* names[1] = {"arg:fc_weight"};
+  mxn_initializer* l = nullptr;
+  ASSERT_MXN_OK(mxn_initializer_load(1, names, arrs, nullptr, &l));
+  Init load(l);
+  Array w2 = make_f32({2, 2}, {0, 0, 0, 0});
+  ASSERT_MXN_OK(mxn_initializer_apply(load.get(), "fc_weight", nullptr, w2.get()));
+  EXPECT_FLOAT_EQ(read_f32(w2.get())[0], 2.5f);
+  EXPECT_MXN_ERR(mxn_initializer_apply(load.get(), "other_weight", nullptr, w2.get()),
+                 Err(MXN_ERR_INVALID_ARG).says({"other_weight"}));
+  mxn_initializer* foreign = reinterpret_cast<mxn_initializer*>(op_as_array());
+  for (mxn_initializer* h : {static_cast<mxn_initializer*>(nullptr), foreign}) {
+    EXPECT_MXN_ERR(mxn_initializer_apply(h, "w", nullptr, w.get()),
+                   Err(MXN_ERR_INVALID_ARG).says({"initializer"}));
+    EXPECT_MXN_ERR(mxn_initializer_init_weight(h, "w", w.get()), Err(MXN_ERR_INVALID_ARG));
+    mxn_initializer_free(h);  // ignored
+  }
+  EXPECT_MXN_ERR(mxn_initializer_apply(c.get(), nullptr, nullptr, w.get()),
+                 Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_initializer_load(1, names, nullptr, nullptr, &l), Err(MXN_ERR_INVALID_ARG));
+  expect_library_works();
+}
+
+TEST(CapiTrain, Metrics) {
+  mxn_metric* m = reinterpret_cast<mxn_metric*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_metric_create("nope", 0, nullptr, nullptr, &m),
+                 Err(MXN_ERR_INVALID_ARG).says({"metric"}));
+  EXPECT_EQ(m, reinterpret_cast<mxn_metric*>(kPtrSentinel));
+  ASSERT_MXN_OK(mxn_metric_create("acc", 0, nullptr, nullptr, &m));
+  Metric acc(m);
+  Array label = make_f32({3}, {0, 1, 1});
+  Array pred = make_f32({3, 2}, {0.9f, 0.1f, 0.2f, 0.8f, 0.7f, 0.3f});
+  mxn_ndarray* ls[1] = {label.get()};
+  mxn_ndarray* ps[2] = {pred.get(), pred.get()};
+  ASSERT_MXN_OK(mxn_metric_update(acc.get(), 1, ls, 1, ps));
+  double vals[4] = {0, 0, 0, 0};
+  int32_t n = kI32;
+  ASSERT_MXN_OK(mxn_metric_get(acc.get(), 0, 4, vals, &n));
+  EXPECT_EQ(n, 1);
+  EXPECT_NEAR(vals[0], 2.0 / 3.0, 1e-12);
+  const char* name = kStrSentinel;
+  ASSERT_MXN_OK(mxn_metric_name(acc.get(), 0, &name));
+  EXPECT_STREQ(name, "accuracy");
+  EXPECT_MXN_ERR(mxn_metric_update(acc.get(), 1, ls, 2, ps), Err(MXN_ERR_SHAPE));
+  n = kI32;
+  EXPECT_MXN_ERR(mxn_metric_get(acc.get(), 0, 0, vals, &n), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(n, kI32);
+  ASSERT_MXN_OK(mxn_metric_reset(acc.get(), 1));
+  ASSERT_MXN_OK(mxn_metric_get(acc.get(), 0, 4, vals, &n));
+  EXPECT_TRUE(std::isnan(vals[0]));
+  ASSERT_MXN_OK(mxn_metric_get(acc.get(), 1, 4, vals, &n));
+  EXPECT_NEAR(vals[0], 2.0 / 3.0, 1e-12);
+  ASSERT_MXN_OK(mxn_metric_reset(acc.get(), 0));
+  mxn_metric* c = nullptr;
+  ASSERT_MXN_OK(mxn_metric_create("composite", 0, nullptr, nullptr, &c));
+  Metric comp(c);
+  mxn_metric* ce = nullptr;
+  ASSERT_MXN_OK(mxn_metric_create("ce", 0, nullptr, nullptr, &ce));
+  Metric cem(ce);
+  ASSERT_MXN_OK(mxn_metric_add_child(comp.get(), acc.get()));
+  ASSERT_MXN_OK(mxn_metric_add_child(comp.get(), cem.get()));
+  EXPECT_MXN_ERR(mxn_metric_add_child(acc.get(), cem.get()), Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_metric_update(comp.get(), 1, ls, 1, ps));
+  ASSERT_MXN_OK(mxn_metric_get(comp.get(), 0, 4, vals, &n));
+  EXPECT_EQ(n, 2);
+  ASSERT_MXN_OK(mxn_metric_name(comp.get(), 1, &name));
+  EXPECT_STREQ(name, "cross-entropy");
+  const char* keep = name;
+  ASSERT_MXN_OK(mxn_metric_name(comp.get(), 1, &name));
+  EXPECT_EQ(keep, name);  // borrowed until the metric is freed
+  EXPECT_MXN_ERR(mxn_metric_name(comp.get(), 2, &name), Err(MXN_ERR_INVALID_ARG));
+  mxn_metric* foreign = reinterpret_cast<mxn_metric*>(op_as_array());
+  for (mxn_metric* h : {static_cast<mxn_metric*>(nullptr), foreign}) {
+    EXPECT_MXN_ERR(mxn_metric_update(h, 1, ls, 1, ps), Err(MXN_ERR_INVALID_ARG).says({"metric"}));
+    EXPECT_MXN_ERR(mxn_metric_reset(h, 0), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_metric_get(h, 0, 4, vals, &n), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_metric_name(h, 0, &name), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_metric_add_child(comp.get(), h), Err(MXN_ERR_INVALID_ARG));
+    mxn_metric_free(h);  // ignored
+  }
+  mxn_ndarray* wrong[1] = {op_as_array()};
+  EXPECT_MXN_ERR(mxn_metric_update(acc.get(), 1, wrong, 1, ps), Err(MXN_ERR_INVALID_ARG).arg(0));
+  expect_library_works();
+}
+
+int g_updater_calls = 0;
+int test_updater(const mxn_value* key, mxn_ndarray* grad, mxn_ndarray* weight, void* user) {
+  ++g_updater_calls;
+  if (user != nullptr) return 7;  // asked to fail
+  if (key->type != MXN_VALUE_INT || key->u.i != 3) return 1;
+  std::vector<float> g = read_f32(grad);
+  std::vector<float> w = read_f32(weight);
+  for (size_t i = 0; i < w.size(); ++i) w[i] -= g[i];
+  return mxn_ndarray_copy_from_host(weight, w.data(), w.size() * sizeof(float));
+}
+
+TEST(CapiKVStore, PushPullUpdaterOptimizer) {
+  mxn_kvstore* k = reinterpret_cast<mxn_kvstore*>(kPtrSentinel);
+  EXPECT_MXN_ERR(mxn_kvstore_create("dist_sync", &k), Err(MXN_ERR_NOT_IMPLEMENTED));
+  EXPECT_MXN_ERR(mxn_kvstore_create(nullptr, &k), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_kvstore_create("local", nullptr), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(k, reinterpret_cast<mxn_kvstore*>(kPtrSentinel));
+  ASSERT_MXN_OK(mxn_kvstore_create("local", &k));
+  KV kv(k);
+  const char* type = nullptr;
+  int32_t rank = kI32, nw = kI32;
+  ASSERT_MXN_OK(mxn_kvstore_info(kv.get(), &type, &rank, &nw));
+  EXPECT_STREQ(type, "local");
+  EXPECT_EQ(rank, 0);
+  EXPECT_EQ(nw, 1);
+  mxn_value keys[2] = {v_int(3), v_str("w")};
+  Array a = make_f32({2}, {1, 1});
+  Array b = make_f32({2}, {2, 2});
+  mxn_ndarray* init[2] = {a.get(), b.get()};
+  ASSERT_MXN_OK(mxn_kvstore_init(kv.get(), 2, keys, init));
+  EXPECT_MXN_ERR(mxn_kvstore_init(kv.get(), 1, keys, init),
+                 Err(MXN_ERR_INVALID_ARG).says({"duplicate"}));
+  mxn_value badkey[1] = {v_float(1.0)};
+  EXPECT_MXN_ERR(mxn_kvstore_init(kv.get(), 1, badkey, init), Err(MXN_ERR_INVALID_ARG).arg(0));
+  // push a list of two values for key 3 and one for "w" (summed, then stored)
+  const int32_t counts[2] = {2, 1};
+  mxn_ndarray* vals[3] = {a.get(), b.get(), a.get()};
+  ASSERT_MXN_OK(mxn_kvstore_push(kv.get(), 2, keys, counts, vals, -1));
+  Array o1 = make_f32({2}, {0, 0});
+  Array o2 = make_f32({2}, {0, 0});
+  Array o3 = make_f32({2}, {0, 0});
+  const int32_t ocounts[2] = {2, 1};
+  mxn_ndarray* outs[3] = {o1.get(), o2.get(), o3.get()};
+  ASSERT_MXN_OK(mxn_kvstore_pull(kv.get(), 2, keys, ocounts, outs, 0));
+  EXPECT_FLOAT_EQ(read_f32(o1.get())[0], 3.0f);
+  EXPECT_FLOAT_EQ(read_f32(o2.get())[1], 3.0f);
+  EXPECT_FLOAT_EQ(read_f32(o3.get())[0], 1.0f);
+  Array wrong = make_f32({3}, {0, 0, 0});
+  mxn_ndarray* wv[1] = {wrong.get()};
+  const int32_t one[1] = {1};
+  EXPECT_MXN_ERR(mxn_kvstore_push(kv.get(), 1, keys, one, wv, 0), Err(MXN_ERR_SHAPE).arg(0));
+  const int32_t zero[1] = {0};
+  EXPECT_MXN_ERR(mxn_kvstore_pull(kv.get(), 1, keys, zero, wv, 0), Err(MXN_ERR_INVALID_ARG));
+  mxn_value unknown[1] = {v_str("never")};
+  EXPECT_MXN_ERR(mxn_kvstore_pull(kv.get(), 1, unknown, one, outs, 0),
+                 Err(MXN_ERR_INVALID_ARG).says({"never"}));
+  // pushpull back into the values; broadcast
+  ASSERT_MXN_OK(mxn_kvstore_pushpull(kv.get(), 1, keys, one, vals, nullptr, nullptr, 0));
+  EXPECT_FLOAT_EQ(read_f32(a.get())[0], 1.0f);
+  ASSERT_MXN_OK(mxn_kvstore_pushpull(kv.get(), 1, keys, one, vals, one, outs, 0));
+  mxn_value bkey[1] = {v_str("b")};
+  mxn_ndarray* bval[1] = {b.get()};
+  ASSERT_MXN_OK(mxn_kvstore_broadcast(kv.get(), 1, bkey, bval, one, outs, 0));
+  EXPECT_FLOAT_EQ(read_f32(o1.get())[0], 2.0f);
+  // a C updater, and its failure
+  mxn_ndarray* none_blob = kArrSentinel;
+  EXPECT_MXN_ERR(mxn_kvstore_save_optimizer_states(kv.get(), &none_blob),
+                 Err(MXN_ERR_INVALID_ARG).says({"optimizer"}));
+  ASSERT_MXN_OK(mxn_kvstore_set_updater(kv.get(), test_updater, nullptr));
+  g_updater_calls = 0;
+  ASSERT_MXN_OK(mxn_kvstore_push(kv.get(), 1, keys, one, vals, 0));
+  EXPECT_EQ(g_updater_calls, 1);
+  ASSERT_MXN_OK(mxn_kvstore_set_updater(kv.get(), test_updater, kPtrSentinel));
+  EXPECT_MXN_ERR(mxn_kvstore_push(kv.get(), 1, keys, one, vals, 0),
+                 Err(MXN_ERR_INVALID_ARG).says({"updater failed", "7"}));
+  ASSERT_MXN_OK(mxn_kvstore_set_updater(kv.get(), nullptr, nullptr));
+  // an optimizer with its state in the core; save / load
+  const char* okeys[1] = {"learning_rate"};
+  mxn_value ovals[1] = {v_float(0.5)};
+  mxn_optimizer* o = nullptr;
+  ASSERT_MXN_OK(mxn_optimizer_create("sgd", 1, okeys, ovals, &o));
+  Opt opt(o);
+  ASSERT_MXN_OK(mxn_kvstore_set_optimizer(kv.get(), opt.get()));
+  EXPECT_MXN_ERR(mxn_kvstore_set_optimizer(kv.get(), nullptr), Err(MXN_ERR_INVALID_ARG));
+  ASSERT_MXN_OK(mxn_kvstore_push(kv.get(), 1, keys, one, vals, 0));
+  int64_t nu = 0;
+  ASSERT_MXN_OK(mxn_optimizer_num_update(opt.get(), &nu));
+  EXPECT_EQ(nu, 1);
+  mxn_ndarray* blob = kArrSentinel;
+  ASSERT_MXN_OK(mxn_kvstore_save_optimizer_states(kv.get(), &blob));
+  Array bl(blob);
+  std::vector<uint8_t> bytes = read<uint8_t>(bl.get());
+  ASSERT_MXN_OK(mxn_kvstore_load_optimizer_states(kv.get(), bytes.data(), bytes.size()));
+  EXPECT_MXN_ERR(mxn_kvstore_load_optimizer_states(kv.get(), nullptr, 0),
+                 Err(MXN_ERR_INVALID_ARG));
+  mxn_kvstore* foreign = reinterpret_cast<mxn_kvstore*>(op_as_array());
+  for (mxn_kvstore* h : {static_cast<mxn_kvstore*>(nullptr), foreign}) {
+    EXPECT_MXN_ERR(mxn_kvstore_info(h, &type, &rank, &nw), Err(MXN_ERR_INVALID_ARG).says({"kv"}));
+    EXPECT_MXN_ERR(mxn_kvstore_init(h, 1, keys, init), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_push(h, 1, keys, one, vals, 0), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_pull(h, 1, keys, one, outs, 0), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_pushpull(h, 1, keys, one, vals, nullptr, nullptr, 0),
+                   Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_broadcast(h, 1, bkey, bval, one, outs, 0),
+                   Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_set_updater(h, test_updater, nullptr), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_set_optimizer(h, opt.get()), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_save_optimizer_states(h, &blob), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_load_optimizer_states(h, bytes.data(), bytes.size()),
+                   Err(MXN_ERR_INVALID_ARG));
+    mxn_kvstore_free(h);  // ignored
+  }
+  mxn_kvstore* d = nullptr;
+  ASSERT_MXN_OK(mxn_kvstore_create("device", &d));
+  KV dev(d);
+  ASSERT_MXN_OK(mxn_kvstore_info(dev.get(), &type, nullptr, nullptr));
+  EXPECT_STREQ(type, "device");
+  expect_library_works();
+}
+
 }  // namespace

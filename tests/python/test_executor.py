@@ -200,3 +200,38 @@ def test_inference_plan_shares_more_than_training(monkeypatch):
     for i in range(8):
         expect = np.exp(np.sin(expect)) * 2
     np.testing.assert_allclose(infer.outputs[0].asnumpy(), expect, rtol=1e-12)
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_fused_elementwise_runs_equal_unfused(monkeypatch, train):
+    x = mx.sym.Variable("x")
+    w = mx.sym.Variable("w")
+    y = mx.sym.FullyConnected(x, w, num_hidden=8, no_bias=True, name="fc")
+    for _ in range(4):
+        y = mx.sym.relu(mx.sym.tanh(y * 1.5 + 0.25) * 2 - 0.1)
+    y = mx.sym.sum(y, axis=1)
+    rng = np.random.default_rng(4)
+    xv, wv = rng.normal(size=(5, 6)), rng.normal(size=(8, 6))
+    results = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("MXNEXT_FUSE", flag)
+        exe = y.simple_bind(mx.cpu(), grad_req="write" if train else "null",
+                            type_dict={"x": "float64", "w": "float64"}, x=(5, 6), w=(8, 6))
+        rep = json.loads(exe.memory_report())
+        if flag == "1" and not train:
+            assert rep["fused_runs"] >= 1
+        if flag == "0":
+            assert rep["fused_runs"] == 0
+        exe.forward(is_train=train, x=xv, w=wv)
+        grads = None
+        if train:
+            exe.backward(mx.nd.ones(5, dtype="float64"))
+            grads = exe.grad_dict["w"].asnumpy()
+        results.append((exe.outputs[0].asnumpy(), grads))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    if train:
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+    h = xv @ wv.T
+    for _ in range(4):
+        h = np.maximum(np.tanh(h * 1.5 + 0.25) * 2 - 0.1, 0)
+    np.testing.assert_allclose(results[0][0], h.sum(axis=1), rtol=1e-12)

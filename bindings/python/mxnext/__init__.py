@@ -25,9 +25,21 @@ from .attribute import AttrScope
 from . import symbol
 from . import symbol as sym
 from . import executor
+from . import visualization
+from . import visualization as viz
 from . import engine
 from . import model
 from . import recordio
 from . import io
+from . import lr_scheduler
+from . import optimizer
+from . import initializer
+from . import initializer as init
+from . import metric
+from . import kvstore
+from . import kvstore as kv
+from . import callback
+from . import module
+from . import module as mod
 
 __version__ = _core.version_string()

@@ -1322,3 +1322,461 @@ def executor_bind(SymbolBase symbol, list args, list grads, list grad_reqs, list
         free(g)
         free(x)
         free(reqs)
+
+
+# ---- training: optimizers, schedulers, initializers, metrics, kvstore ------------------------
+
+def train_schema_json():
+    return mxn_train_schema_json().decode('utf-8')
+
+
+cdef class _Params:
+    """Typed parameters for one C call (keys, values and the storage they point into)."""
+    cdef const char* keys[MAX_PARAMS]
+    cdef mxn_value vals[MAX_PARAMS]
+    cdef int64_t dims[MAX_PARAMS][MAX_DIMS]
+    cdef list keep
+    cdef int32_t n
+
+    def __cinit__(self, tuple keys, tuple types, tuple values):
+        self.keep = []
+        self.n = 0
+        if len(keys) > MAX_PARAMS:
+            raise ValueError(f"at most {MAX_PARAMS} parameters")
+        for i in range(len(keys)):
+            if values[i] is None:
+                continue  # the core's default
+            k = keys[i].encode() if isinstance(keys[i], str) else keys[i]
+            self.keep.append(k)
+            self.keys[self.n] = <const char*>(<bytes>k)
+            _to_value(&self.vals[self.n], self.dims[self.n], types[i], values[i], self.keep, k)
+            self.n += 1
+
+
+cdef bytes _opt_name(object key):
+    return None if isinstance(key, int) else (key.encode() if isinstance(key, str) else bytes(key))
+
+
+cdef const char* _np(bytes n):
+    if n is None:
+        return <const char*>NULL
+    return <const char*>n
+
+
+cdef bytes _array_bytes(mxn_ndarray* h):
+    cdef int64_t n = 0
+    try:
+        check(mxn_ndarray_size(h, &n))
+        out = bytearray(n)
+        if n:
+            _copy_handle_to(h, out)
+        return bytes(out)
+    finally:
+        mxn_ndarray_free(h)
+
+
+cdef _copy_handle_to(mxn_ndarray* h, bytearray out):
+    cdef char* p = out
+    check(mxn_ndarray_copy_to_host(h, p, len(out)))
+
+
+cdef class SchedulerHandle:
+    cdef mxn_lr_scheduler* h
+
+    def __dealloc__(self):
+        mxn_lr_scheduler_free(self.h)
+        self.h = NULL
+
+    def get(self, int64_t num_update):
+        cdef double v = 0
+        check(mxn_lr_scheduler_get(self.h, num_update, &v))
+        return v
+
+    @property
+    def base_lr(self):
+        cdef double v = 0
+        check(mxn_lr_scheduler_base_lr(self.h, &v))
+        return v
+
+    @base_lr.setter
+    def base_lr(self, double v):
+        check(mxn_lr_scheduler_set_base_lr(self.h, v))
+
+
+def lr_scheduler_create(name, tuple keys, tuple types, tuple values):
+    cdef _Params p = _Params(keys, types, values)
+    cdef SchedulerHandle s = SchedulerHandle.__new__(SchedulerHandle)
+    cdef bytes n = name.encode()
+    check(mxn_lr_scheduler_create(n, p.n, p.keys, p.vals, &s.h))
+    return s
+
+
+cdef class OptimizerHandle:
+    cdef mxn_optimizer* h
+
+    def __dealloc__(self):
+        mxn_optimizer_free(self.h)
+        self.h = NULL
+
+    def set_param(self, key, int type_code, value):
+        cdef _Params p = _Params((key,), (type_code,), (value,))
+        cdef mxn_value none
+        none.type = MXN_VALUE_NONE
+        none.len = 0
+        none.u.i = 0
+        cdef bytes k = key.encode()
+        check(mxn_optimizer_set_param(self.h, k, &p.vals[0] if p.n else &none))
+
+    def get_param(self, key):
+        cdef mxn_value v
+        cdef bytes k = key.encode()
+        check(mxn_optimizer_get_param(self.h, k, &v))
+        if v.type == MXN_VALUE_FLOAT:
+            return v.u.f
+        if v.type == MXN_VALUE_INT:
+            return v.u.i
+        if v.type == MXN_VALUE_BOOL:
+            return bool(v.u.i)
+        if v.type == MXN_VALUE_STRING:
+            return v.u.s.decode()
+        return None
+
+    def set_scheduler(self, SchedulerHandle s):
+        check(mxn_optimizer_set_lr_scheduler(self.h, s.h if s is not None else NULL))
+
+    def set_param_name(self, int64_t index, name):
+        cdef bytes n = name.encode()
+        check(mxn_optimizer_set_param_name(self.h, index, n))
+
+    def set_mult(self, int which, key, double value):
+        cdef bytes n = _opt_name(key)
+        check(mxn_optimizer_set_mult(self.h, which, key if n is None else 0,
+                                     _np(n), value))
+
+    def clear_mults(self, int which):
+        check(mxn_optimizer_clear_mults(self.h, which))
+
+    def update(self, key, NDArrayBase weight, NDArrayBase grad):
+        cdef bytes n = _opt_name(key)
+        cdef int64_t idx = key if n is None else 0
+        cdef const char* np = _np(n)
+        cdef int rc
+        with nogil:
+            rc = mxn_optimizer_update(self.h, idx, np, weight.handle, grad.handle)
+        check(rc)
+
+    def rates(self, key):
+        cdef bytes n = _opt_name(key)
+        cdef double lr = 0, wd = 0
+        check(mxn_optimizer_rates(self.h, key if n is None else 0,
+                                  _np(n), &lr, &wd))
+        return lr, wd
+
+    def num_update(self):
+        cdef int64_t v = 0
+        check(mxn_optimizer_num_update(self.h, &v))
+        return v
+
+    def update_count(self, key):
+        cdef bytes n = _opt_name(key)
+        cdef int64_t v = 0
+        check(mxn_optimizer_update_count(self.h, key if n is None else 0,
+                                         _np(n), &v))
+        return v
+
+    def states(self, key):
+        cdef bytes n = _opt_name(key)
+        cdef int64_t idx = key if n is None else 0
+        cdef const char* np = _np(n)
+        cdef int32_t num = 0, k
+        cdef mxn_ndarray* out = NULL
+        check(mxn_optimizer_num_states(self.h, idx, np, &num))
+        res = []
+        for k in range(num):
+            check(mxn_optimizer_state(self.h, idx, np, k, &out))
+            res.append(_wrap(out))
+        return res
+
+    def save_states(self):
+        cdef mxn_ndarray* out = NULL
+        check(mxn_optimizer_save_states(self.h, &out))
+        return _array_bytes(out)
+
+    def load_states(self, data):
+        cdef bytes b = bytes(data)
+        cdef const char* p = b
+        check(mxn_optimizer_load_states(self.h, p, len(b)))
+
+
+def optimizer_create(name, tuple keys, tuple types, tuple values):
+    cdef _Params p = _Params(keys, types, values)
+    cdef OptimizerHandle o = OptimizerHandle.__new__(OptimizerHandle)
+    cdef bytes n = name.encode()
+    check(mxn_optimizer_create(n, p.n, p.keys, p.vals, &o.h))
+    return o
+
+
+cdef class InitializerHandle:
+    cdef mxn_initializer* h
+
+    def __dealloc__(self):
+        mxn_initializer_free(self.h)
+        self.h = NULL
+
+    def apply(self, name, attr, NDArrayBase arr):
+        cdef bytes n = name.encode()
+        cdef bytes a = (attr or "").encode()
+        check(mxn_initializer_apply(self.h, n, a, arr.handle))
+
+    def init_weight(self, name, NDArrayBase arr):
+        cdef bytes n = name.encode()
+        check(mxn_initializer_init_weight(self.h, n, arr.handle))
+
+
+def initializer_create(name, tuple keys, tuple types, tuple values):
+    cdef _Params p = _Params(keys, types, values)
+    cdef InitializerHandle i = InitializerHandle.__new__(InitializerHandle)
+    cdef bytes n = name.encode()
+    check(mxn_initializer_create(n, p.n, p.keys, p.vals, &i.h))
+    return i
+
+
+def initializer_from_json(text):
+    cdef InitializerHandle i = InitializerHandle.__new__(InitializerHandle)
+    cdef bytes t = text.encode()
+    check(mxn_initializer_from_json(t, &i.h))
+    return i
+
+
+def initializer_mixed(list patterns, list inits):
+    cdef Py_ssize_t n = len(patterns), k
+    cdef InitializerHandle i = InitializerHandle.__new__(InitializerHandle)
+    cdef list keep = []
+    cdef const char** ps = <const char**>malloc((n + 1) * sizeof(char*))
+    cdef mxn_initializer** hs = <mxn_initializer**>malloc((n + 1) * sizeof(void*))
+    try:
+        if len(inits) != n:
+            raise ValueError("Mixed: as many patterns as initializers are needed")
+        for k in range(n):
+            b = patterns[k].encode()
+            keep.append(b)
+            ps[k] = <const char*>(<bytes>b)
+            hs[k] = (<InitializerHandle>inits[k]).h
+        check(mxn_initializer_mixed(<int32_t>n, ps, hs, &i.h))
+        return i
+    finally:
+        free(ps)
+        free(hs)
+
+
+def initializer_load(list names, list arrays, InitializerHandle default_init):
+    cdef InitializerHandle i = InitializerHandle.__new__(InitializerHandle)
+    cdef list keep = []
+    cdef const char** ns = _name_array(names, keep)
+    cdef mxn_ndarray** hs = _handle_array(arrays, False)
+    try:
+        check(mxn_initializer_load(<int32_t>len(names), ns, hs,
+                                   default_init.h if default_init is not None else NULL, &i.h))
+        return i
+    finally:
+        free(ns)
+        free(hs)
+
+
+cdef class MetricHandle:
+    cdef mxn_metric* h
+    cdef list children  # keeps Python wrappers of children alive (the core shares them anyway)
+
+    def __dealloc__(self):
+        mxn_metric_free(self.h)
+        self.h = NULL
+
+    def add_child(self, MetricHandle child):
+        check(mxn_metric_add_child(self.h, child.h))
+
+    def update(self, list labels, list preds):
+        cdef mxn_ndarray** ls = _handle_array(labels, False)
+        cdef mxn_ndarray** ps = NULL
+        cdef int rc
+        cdef int32_t nl = len(labels), np_ = len(preds)
+        try:
+            ps = _handle_array(preds, False)
+            with nogil:
+                rc = mxn_metric_update(self.h, nl, ls, np_, ps)
+            check(rc)
+        finally:
+            free(ls)
+            free(ps)
+
+    def reset(self, bint local_only=False):
+        check(mxn_metric_reset(self.h, local_only))
+
+    def get(self, bint is_global=False):
+        cdef int32_t num = 0, k
+        cdef double vals[256]
+        cdef const char* name = NULL
+        check(mxn_metric_get(self.h, is_global, 256, vals, &num))
+        out = []
+        for k in range(num):
+            check(mxn_metric_name(self.h, k, &name))
+            out.append((name.decode(), vals[k]))
+        return out
+
+
+def metric_create(name, tuple keys, tuple types, tuple values):
+    cdef _Params p = _Params(keys, types, values)
+    cdef MetricHandle m = MetricHandle.__new__(MetricHandle)
+    cdef bytes n = name.encode()
+    check(mxn_metric_create(n, p.n, p.keys, p.vals, &m.h))
+    return m
+
+
+cdef int _fill_keys(mxn_value* out, list keys, list keep) except -1:
+    for i in range(len(keys)):
+        k = keys[i]
+        out[i].len = 0
+        if isinstance(k, int):
+            out[i].type = MXN_VALUE_INT
+            out[i].u.i = k
+        elif isinstance(k, str):
+            b = k.encode()
+            keep.append(b)
+            out[i].type = MXN_VALUE_STRING
+            out[i].u.s = <const char*>(<bytes>b)
+        else:
+            raise TypeError(f"kvstore keys are int or str, got {type(k).__name__}")
+    return 0
+
+
+cdef int _kv_updater(const mxn_value* key, mxn_ndarray* grad, mxn_ndarray* weight,
+                     void* user_data) noexcept with gil:
+    cdef KVStoreHandle kv = <KVStoreHandle>user_data
+    cdef mxn_ndarray* g = NULL
+    cdef mxn_ndarray* w = NULL
+    cdef int32_t nd = 0
+    cdef const int64_t* dims = NULL
+    try:
+        k = key.u.i if key.type == MXN_VALUE_INT else key.u.s.decode()
+        check(mxn_ndarray_shape(grad, &nd, &dims))
+        check(mxn_ndarray_reshape(grad, dims, nd, 0, &g))
+        ga = _wrap(g)
+        check(mxn_ndarray_shape(weight, &nd, &dims))
+        check(mxn_ndarray_reshape(weight, dims, nd, 0, &w))
+        wa = _wrap(w)
+        kv.updater(k, ga, wa)
+        return 0
+    except BaseException as e:
+        kv.error = e
+        return 1
+
+
+cdef class KVStoreHandle:
+    cdef mxn_kvstore* h
+    cdef public object updater
+    cdef public object error
+    cdef object optimizer  # keeps the optimizer handle alive
+
+    def __dealloc__(self):
+        mxn_kvstore_free(self.h)
+        self.h = NULL
+
+    cdef int _check(self, int rc) except -1:
+        if rc != 0:
+            err = self.error
+            self.error = None
+            if err is not None:
+                raise err
+            _raise(rc)
+        return 0
+
+    def info(self):
+        cdef const char* t = NULL
+        cdef int32_t rank = 0, nw = 0
+        check(mxn_kvstore_info(self.h, &t, &rank, &nw))
+        return t.decode(), rank, nw
+
+    def init(self, list keys, list values):
+        cdef list keep = []
+        cdef mxn_value* ks = <mxn_value*>malloc((len(keys) + 1) * sizeof(mxn_value))
+        cdef mxn_ndarray** vs = NULL
+        try:
+            _fill_keys(ks, keys, keep)
+            vs = _handle_array(values, False)
+            check(mxn_kvstore_init(self.h, <int32_t>len(keys), ks, vs))
+        finally:
+            free(ks)
+            free(vs)
+
+    def _call(self, int which, list keys, list groups, list out_groups, int priority):
+        """which: 0 push, 1 pull, 2 pushpull, 3 broadcast (groups: one array per key)."""
+        cdef list keep = []
+        cdef Py_ssize_t n = len(keys), i
+        cdef mxn_value* ks = <mxn_value*>malloc((n + 1) * sizeof(mxn_value))
+        cdef int32_t* counts = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        cdef int32_t* ocounts = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        cdef mxn_ndarray** vs = NULL
+        cdef mxn_ndarray** os = NULL
+        cdef int rc
+        try:
+            _fill_keys(ks, keys, keep)
+            flat = []
+            for i in range(n):
+                g = groups[i]
+                if which == 3:
+                    flat.append(g)
+                else:
+                    counts[i] = len(g)
+                    flat.extend(g)
+            vs = _handle_array(flat, False)
+            if out_groups is not None:
+                oflat = []
+                for i in range(n):
+                    ocounts[i] = len(out_groups[i])
+                    oflat.extend(out_groups[i])
+                os = _handle_array(oflat, False)
+            if which == 0:
+                rc = mxn_kvstore_push(self.h, <int32_t>n, ks, counts, vs, priority)
+            elif which == 1:
+                rc = mxn_kvstore_pull(self.h, <int32_t>n, ks, counts, vs, priority)
+            elif which == 2:
+                rc = mxn_kvstore_pushpull(self.h, <int32_t>n, ks, counts, vs,
+                                          ocounts if os != NULL else NULL, os, priority)
+            else:
+                rc = mxn_kvstore_broadcast(self.h, <int32_t>n, ks, vs, ocounts, os, priority)
+            self._check(rc)
+        finally:
+            free(ks)
+            free(counts)
+            free(ocounts)
+            free(vs)
+            free(os)
+
+    def set_updater(self, fn):
+        self.updater = fn
+        self.optimizer = None
+        if fn is None:
+            check(mxn_kvstore_set_updater(self.h, NULL, NULL))
+        else:
+            check(mxn_kvstore_set_updater(self.h, _kv_updater, <void*>self))
+
+    def set_optimizer(self, OptimizerHandle opt):
+        check(mxn_kvstore_set_optimizer(self.h, opt.h))
+        self.optimizer = opt
+        self.updater = None
+
+    def save_optimizer_states(self):
+        cdef mxn_ndarray* out = NULL
+        check(mxn_kvstore_save_optimizer_states(self.h, &out))
+        return _array_bytes(out)
+
+    def load_optimizer_states(self, data):
+        cdef bytes b = bytes(data)
+        cdef const char* p = b
+        check(mxn_kvstore_load_optimizer_states(self.h, p, len(b)))
+
+
+def kvstore_create(kind):
+    cdef KVStoreHandle kv = KVStoreHandle.__new__(KVStoreHandle)
+    cdef bytes t = kind.encode()
+    check(mxn_kvstore_create(t, &kv.h))
+    return kv

@@ -1,0 +1,3 @@
+library(testthat)
+library(mxnext)
+test_check("mxnext")
