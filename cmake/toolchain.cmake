@@ -32,7 +32,22 @@ elseif(NOT MXN_SANITIZE STREQUAL "")
   message(FATAL_ERROR "MXN_SANITIZE must be address, undefined or thread")
 endif()
 
-find_package(Threads REQUIRED)
+if(MXN_BUILD_WASM)
+  # WebAssembly (Emscripten): CPU only, no threads, WASM SIMD, native wasm exceptions, no BLAS
+  # (MXN_NO_BLAS selects the operators' portable reference GEMM paths).
+  if(NOT EMSCRIPTEN)
+    message(FATAL_ERROR "MXN_BUILD_WASM needs the Emscripten toolchain: use bindings/js/build.sh")
+  endif()
+  set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
+  set(CMAKE_C_FLAGS_RELEASE "-O2")
+  add_compile_options(-msimd128 -fwasm-exceptions)
+  add_link_options(-msimd128 -fwasm-exceptions)
+  add_compile_definitions(MXN_NO_BLAS)
+  set(MXN_CBLAS_INCLUDE "")
+  set(MXN_OPENBLAS_LIB "")
+  add_library(Threads::Threads INTERFACE IMPORTED)  # no threads: targets link nothing
+  return()
+endif()
 
 find_package(Threads REQUIRED)
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev r-base-dev r-cran-testthat r-cran-jsonlite"
+APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev r-base-dev r-cran-testthat r-cran-jsonlite emscripten chromium libopenmpi-dev openmpi-bin"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
@@ -16,6 +16,10 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "== installing node and npm (Debian) for the Julia syntax check"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ ! -d bindings/js/node_modules/playwright-core ]; then
+  echo "== npm ci in bindings/js (playwright-core, for the headless Chromium page test)"
+  (cd bindings/js && npm ci --no-audit --no-fund --silent)
 fi
 if [ ! -d tools/julia-syntax/node_modules/tree-sitter-julia ]; then
   echo "== npm ci in tools/julia-syntax (tree-sitter + tree-sitter-julia)"

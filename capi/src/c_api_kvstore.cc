@@ -213,4 +213,24 @@ int mxn_kvstore_load_optimizer_states(mxn_kvstore* kv, const void* data, size_t 
   MXN_API_END();
 }
 
+int mxn_kvstore_barrier(mxn_kvstore* kv) {
+  MXN_API_BEGIN();
+  kv_of(kv)->store->barrier();
+  MXN_API_END();
+}
+
+int mxn_kvstore_allreduce_int64(mxn_kvstore* kv, int64_t* values, int32_t n, int32_t op) {
+  MXN_API_BEGIN();
+  kv_of(kv)->store->allreduce_int64(values, n, op);
+  MXN_API_END();
+}
+
+int mxn_kvstore_bench_transport(mxn_kvstore* kv, int64_t count, int32_t iters, double* seconds) {
+  MXN_API_BEGIN();
+  auto* h = kv_of(kv);
+  check_out(seconds, "seconds");
+  *seconds = h->store->bench_transport_allreduce(count, iters);
+  MXN_API_END();
+}
+
 }  // extern "C"

@@ -1,5 +1,7 @@
 #include "core/engine/engine.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/base/env.h"
@@ -42,9 +44,39 @@ void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writ
   }
 }
 
+void Engine::push_async(AsyncFn fn, EngineVar* const* reads, int num_reads,
+                        EngineVar* const* writes, int num_writes, const PushOptions& options) {
+  push([fn = std::move(fn)] {
+    struct State {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      std::exception_ptr err;
+    };
+    auto st = std::make_shared<State>();
+    fn([st](std::exception_ptr e) {
+      std::lock_guard<std::mutex> lock(st->mu);
+      st->err = std::move(e);
+      st->done = true;
+      st->cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(st->mu);
+    st->cv.wait(lock, [&] { return st->done; });
+    if (st->err) std::rethrow_exception(st->err);
+  }, reads, num_reads, writes, num_writes, options);
+}
+
 Engine& Engine::get() {
   static Engine* engine = [] {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    // WebAssembly without threads (MXN_BUILD_WASM): the naive engine is the run-to-completion
+    // engine there: every operation runs to completion at push, on the one thread.
+    const std::string kind = env_str("MXNEXT_ENGINE", "naive");
+    MXN_CHECK(kind == "naive" || kind == "NaiveEngine", ErrorCode::kNotImplemented,
+              "MXNEXT_ENGINE='", kind, "': this WebAssembly build has no threads (use naive)");
+#else
     const std::string kind = env_str("MXNEXT_ENGINE", "threaded");
+#endif
     if (kind == "naive" || kind == "NaiveEngine") return make_naive_engine().release();
     MXN_CHECK(kind == "threaded" || kind == "ThreadedEngine" || kind == "ThreadedEnginePerDevice",
               ErrorCode::kInvalidArg, "MXNEXT_ENGINE='", kind,

@@ -4,6 +4,7 @@
 // pass the poison on, and the original error is rethrown at the next wait on them. A later
 // successful write clears the poison, and the engine stays usable.
 #pragma once
+#include <exception>
 #include <functional>
 #include <memory>
 
@@ -22,6 +23,12 @@ struct PushOptions {
 class Engine {
  public:
   using Fn = std::function<void()>;
+  // An asynchronous operation (MXNet's PushAsync): fn starts the work and returns; the work
+  // calls `done` exactly once when it finishes (nullptr, or the failure), from any thread. The
+  // operation holds its variables until then, without holding a worker. fn either calls done
+  // (maybe before returning) or throws without calling it.
+  using Done = std::function<void(std::exception_ptr)>;
+  using AsyncFn = std::function<void(Done)>;
   virtual ~Engine() = default;
 
   virtual EngineVar* new_var() = 0;
@@ -31,6 +38,10 @@ class Engine {
   // every variable alive until the operation has completed.
   virtual void push(Fn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
                     int num_writes, const PushOptions& options) = 0;
+  // Like push, for an asynchronous operation (see AsyncFn). The default runs it as a blocking
+  // operation that waits for done (the naive engine); the threaded engine frees the worker.
+  virtual void push_async(AsyncFn fn, EngineVar* const* reads, int num_reads,
+                          EngineVar* const* writes, int num_writes, const PushOptions& options);
   // Blocks until every operation pushed before that writes `var` (for_write: or reads it) has
   // completed; rethrows the poison of `var` if it carries one.
   virtual void wait_for_var(EngineVar* var, bool for_write = false) = 0;

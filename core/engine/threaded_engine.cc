@@ -20,6 +20,7 @@ struct Waiter {
 
 struct OpBlock {
   Engine::Fn fn;
+  Engine::AsyncFn afn;  // set instead of fn for push_async
   std::vector<Dep> deps;
   int wait = 0;
   int priority = 0;
@@ -80,6 +81,21 @@ class ThreadedEngine final : public Engine {
       throw;
     }
     op->fn = std::move(fn);
+    op->priority = options.priority;
+    op->name = options.name;
+    submit(op, options.run_inline);
+  }
+
+  void push_async(AsyncFn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                  int num_writes, const PushOptions& options) override {
+    auto* op = new OpBlock();
+    try {
+      collect_deps(reads, num_reads, writes, num_writes, &op->deps);
+    } catch (...) {
+      delete op;
+      throw;
+    }
+    op->afn = std::move(fn);
     op->priority = options.priority;
     op->name = options.name;
     submit(op, options.run_inline);
@@ -209,6 +225,23 @@ class ThreadedEngine final : public Engine {
   }
 
   void execute(OpBlock* op) {
+    if (op->afn) {
+      // Asynchronous: the operation completes when `done` is called, not when afn returns.
+      AsyncFn afn = std::move(op->afn);
+      op->afn = nullptr;
+      if (op->skip) {
+        afn = nullptr;
+        complete(op, op->skip);
+        return;
+      }
+      try {
+        afn([this, op](std::exception_ptr e) { complete(op, std::move(e)); });
+      } catch (...) {
+        afn = nullptr;
+        complete(op, std::current_exception());
+      }
+      return;
+    }
     std::exception_ptr err = op->skip;
     if (!err && op->fn) {
       try {

@@ -2,7 +2,10 @@
 
 #include <cstring>
 
+#include "core/base/env.h"
 #include "core/base/error.h"
+#include "core/kvstore/dist_comm.h"
+#include "core/kvstore/transport.h"
 #include "core/ops/tensor_util.h"
 #include "core/train/train_util.h"
 
@@ -56,8 +59,77 @@ void copy_prio(const NDArray& src, const NDArray& dst, int priority) {
 }  // namespace
 
 KVStore::KVStore(std::string type) : type_(std::move(type)) {
-  MXN_CHECK(type_ == "local" || type_ == "device", ErrorCode::kNotImplemented, "kvstore type '",
-            type_, "' is not available (local and device are; dist_* need the MPI build)");
+  if (type_ == "dist" || type_ == "dist_sync_device") type_ = type_ == "dist" ? "dist_sync" : "dist_device_sync";
+  if (type_ == "dist_async") {
+    throw Error(ErrorCode::kNotImplemented,
+                "kvstore type 'dist_async' is not implemented yet (dist_sync and "
+                "dist_device_sync are; see issue 10)");
+  }
+  dist_ = type_ == "dist_sync" || type_ == "dist_device_sync";
+  MXN_CHECK(type_ == "local" || type_ == "device" || dist_, ErrorCode::kNotImplemented,
+            "kvstore type '", type_,
+            "' is not available (local, device, dist_sync, dist_device_sync are)");
+  if (!dist_) return;
+  DistComm& comm = DistComm::get();
+  rank_ = comm.rank();
+  num_workers_ = comm.size();
+  // A launcher other than mpirun (torchrun-style, DMLC-style) must agree with MPI's view.
+  const int64_t ws = env_int("WORLD_SIZE", -1), dn = env_int("DMLC_NUM_WORKER", -1);
+  const int64_t rk = env_int("RANK", -1);
+  MXN_CHECK(ws < 0 || ws == num_workers_, ErrorCode::kInvalidArg, "WORLD_SIZE=", ws,
+            " but the MPI job has ", num_workers_, " processes (start with python -m mxnext.launch)");
+  MXN_CHECK(dn < 0 || dn == num_workers_, ErrorCode::kInvalidArg, "DMLC_NUM_WORKER=", dn,
+            " but the MPI job has ", num_workers_, " processes (start with python -m mxnext.launch)");
+  MXN_CHECK(rk < 0 || ws < 0 || rk == rank_, ErrorCode::kInvalidArg, "RANK=", rk,
+            " but this process is MPI rank ", rank_);
+  control_channel_ = comm.new_channel();
+}
+
+void KVStore::barrier() {
+  if (!dist_) return;
+  DistComm::get().barrier(control_channel_);
+}
+
+void KVStore::allreduce_int64(int64_t* values, int n, int op) {
+  MXN_CHECK(n >= 0 && (n == 0 || values != nullptr), ErrorCode::kInvalidArg,
+            "allreduce_int64: values is NULL or n negative");
+  MXN_CHECK(op >= 0 && op <= 2, ErrorCode::kInvalidArg, "allreduce_int64: op ", op,
+            " is not 0 (sum), 1 (min) or 2 (max)");
+  if (!dist_ || n == 0) return;
+  DistComm::get().allreduce_sync(control_channel_, {DistBuffer{values, n, MXN_TDTYPE_I64}}, op);
+}
+
+double KVStore::bench_transport_allreduce(int64_t count, int iters) {
+  MXN_CHECK(dist_, ErrorCode::kInvalidArg, "bench_transport_allreduce needs a dist kvstore");
+  MXN_CHECK(count >= 0 && iters >= 1, ErrorCode::kInvalidArg, "count < 0 or iters < 1");
+  return DistComm::get().bench_allreduce(count, iters);
+}
+
+void KVStore::dist_allreduce(const Slot& s, int priority) {
+  if (num_workers_ == 1) return;
+  const NDArray m = s.merged;
+  const int dtype = m.dtype() == DType::kFloat32 ? MXN_TDTYPE_F32 : MXN_TDTYPE_F64;
+  static const int64_t bound = [] {
+    const int64_t b = env_int("MXNEXT_KVSTORE_BIGARRAY_BOUND", 1000000);
+    return b > 0 ? b : 1000000;
+  }();
+  const int ch = s.channel;
+  EngineVar* var = m.var();
+  PushOptions opts;
+  opts.priority = priority;
+  opts.name = "kvstore_allreduce";
+  Engine::get().push_async(
+      [m, dtype, ch](Engine::Done done) {
+        std::vector<DistBuffer> bufs;
+        const size_t esz = m.dtype() == DType::kFloat32 ? 4 : 8;
+        char* base = static_cast<char*>(m.data());
+        for (int64_t at = 0; at < m.size(); at += bound) {
+          const int64_t n = std::min(bound, m.size() - at);
+          bufs.push_back(DistBuffer{base + static_cast<size_t>(at) * esz, n, dtype});
+        }
+        DistComm::get().allreduce(ch, std::move(bufs), MXN_TOP_SUM, std::move(done));
+      },
+      &var, 1, &var, 1, opts);
 }
 
 KVStore::Slot& KVStore::slot(const Key& key, const char* what) {
@@ -92,10 +164,25 @@ void KVStore::init(const Key& key, const NDArray& value) {
   MXN_CHECK(!value.is_none(), ErrorCode::kInvalidArg, "init: no value for key '", key.name, "'");
   MXN_CHECK(store_.count(key.name) == 0, ErrorCode::kInvalidArg, "init: duplicate init of key '",
             key.name, "'");
-  const Device dev = type_ == "device" ? value.device() : Device::cpu(0);
+  const bool on_device = type_ == "device" || type_ == "dist_device_sync";
+  const Device dev = on_device ? value.device() : Device::cpu(0);
+  if (dist_) {
+    MXN_CHECK(value.dtype() == DType::kFloat32 || value.dtype() == DType::kFloat64,
+              ErrorCode::kDType, "init: key '", key.name, "': the dist kvstores hold float32 "
+              "and float64 arrays, got ", dtype_name(value.dtype()));
+    MXN_CHECK(dev.type != DeviceType::kGPU, ErrorCode::kNotImplemented, "init: key '", key.name,
+              "': dist_device_sync needs host-visible arrays in this build (no NCCL)");
+  }
   Slot s;
   s.value = NDArray::empty(value.shape(), value.dtype(), dev);
   copy_array(value, s.value);
+  if (dist_) {
+    // Every worker starts from rank 0's value; the key gets its own channel (collective:
+    // workers init the same keys in the same order, as MXNet requires).
+    s.channel = DistComm::get().new_channel();
+    s.value.wait_to_read();
+    DistComm::get().bcast_sync(s.channel, s.value.data(), static_cast<int64_t>(s.value.nbytes()), 0);
+  }
   store_.emplace(key.name, std::move(s));
 }
 
@@ -115,6 +202,7 @@ void KVStore::push(const Key& key, const std::vector<NDArray>& values, int prior
     }
   }
   reduce_into(srcs, s.merged, priority);
+  if (dist_) dist_allreduce(s, priority);
   if (updater_) {
     updater_(key, s.merged, s.value);
   } else if (optimizer_) {

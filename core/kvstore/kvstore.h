@@ -8,6 +8,14 @@
 //
 // `local` keeps the stored values and reduces on cpu(0); `device` keeps each key on the device
 // of the first value given at init and reduces there (CPU contexts act as devices).
+//
+// `dist_sync` / `dist_device_sync` (docs/architecture.md "Distributed KVStore") add a second
+// level: after the local reduction, the merged gradient is summed across all workers by an
+// allreduce (dist_comm.h; an asynchronous engine operation with the push's priority, on the
+// key's own channel, so keys complete in any order and overlap the backward pass; arrays
+// above MXNEXT_KVSTORE_BIGARRAY_BOUND elements go as several chunks); then every worker runs
+// the same optimizer on the same sum, so weights stay identical. init broadcasts rank 0's
+// value. `dist_async` is not built yet (kNotImplemented).
 #pragma once
 #include <functional>
 #include <map>
@@ -33,8 +41,15 @@ class KVStore {
 
   explicit KVStore(std::string type);
   const std::string& type() const { return type_; }
-  int rank() const { return 0; }
-  int num_workers() const { return 1; }
+  int rank() const { return rank_; }
+  int num_workers() const { return num_workers_; }
+  bool is_dist() const { return dist_; }
+  // Blocks until every worker has called it (kPeerLost / kTimeout, never a hang).
+  void barrier();
+  // Sums (op 0), mins (1) or maxes (2) n int64 values across workers in place; blocks.
+  void allreduce_int64(int64_t* values, int n, int op);
+  // Mean seconds of the transport's own blocking allreduce of `count` floats (bench).
+  double bench_transport_allreduce(int64_t count, int iters);
 
   void init(const Key& key, const NDArray& value);
   // values: one or more arrays (devices) for the key, summed before the update.
@@ -56,14 +71,19 @@ class KVStore {
 
  private:
   struct Slot {
-    NDArray value;   // the stored weight / value
-    NDArray merged;  // reduction buffer
+    NDArray value;    // the stored weight / value
+    NDArray merged;   // reduction buffer
+    int channel = -1; // dist: the key's channel
   };
+  void dist_allreduce(const Slot& s, int priority);
   Slot& slot(const Key& key, const char* what);
   void check_values(const Key& key, const Slot& s, const std::vector<NDArray>& v,
                     const char* what) const;
 
   std::string type_;
+  bool dist_ = false;
+  int rank_ = 0, num_workers_ = 1;
+  int control_channel_ = -1;  // dist: barrier and allreduce_int64
   std::map<std::string, Slot> store_;
   Updater updater_;
   std::shared_ptr<train::Optimizer> optimizer_;

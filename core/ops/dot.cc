@@ -1,7 +1,10 @@
 // Matrix products with MXNet 1.x semantics: dot (N-D, viewed as 2-D matrices) and batch_dot
 // (3-D). float32/float64 go through OpenBLAS; other dtypes through a plain loop (float16
-// accumulates in float, integers in int64).
+// accumulates in float, integers in int64). Builds without BLAS (MXN_NO_BLAS, the WebAssembly
+// build) use the plain loop for every dtype.
+#if !defined(MXN_NO_BLAS)
 #include <cblas.h>
+#endif
 
 #include <climits>
 #include <cstring>
@@ -48,6 +51,7 @@ void gemm(const Gemm& g, const T* a, const T* b, T* c) {
     for (int64_t i = 0; i < g.m * g.n; ++i) c[i] = T(0);
     return;
   }
+#if !defined(MXN_NO_BLAS)
   constexpr bool kBlas = std::is_same_v<T, float> || std::is_same_v<T, double>;
   if constexpr (kBlas) {
     if (g.m < INT_MAX && g.n < INT_MAX && g.k < INT_MAX) {
@@ -63,6 +67,7 @@ void gemm(const Gemm& g, const T* a, const T* b, T* c) {
       return;
     }
   }
+#endif
   gemm_loop(g, a, b, c);
 }
 

@@ -13,7 +13,7 @@
 #include "core/graph/gradient.h"
 #include "core/ops/elemwise_util.h"
 
-#if !defined(__EMSCRIPTEN__)
+#if !defined(__EMSCRIPTEN__) && !defined(MXN_NO_BLAS)
 #define MXN_NN_HAVE_BLAS 1
 #include <cblas.h>
 #else

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 #include "core/base/env.h"
@@ -12,7 +12,7 @@ namespace mxn {
 
 struct CpuPool::Impl {
   std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free_lists;
+  std::map<size_t, std::vector<void*>> free_lists;  // size class -> cached blocks
   MemoryStats stats;
 };
 
@@ -42,21 +42,25 @@ void* CpuPool::alloc(size_t bytes, size_t* block_bytes) {
     *block_bytes = 0;
     return g_empty_block;
   }
-  MXN_CHECK(bytes <= (size_t{1} << 60), ErrorCode::kOutOfMemory, "out of memory on cpu(0): ",
-            "requested ", bytes, " bytes");
+  MXN_CHECK(uint64_t{bytes} <= (uint64_t{1} << 60), ErrorCode::kOutOfMemory,
+            "out of memory on cpu(0): ", "requested ", bytes, " bytes");
   const size_t cls = size_class(bytes);
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     MemoryStats& st = impl_->stats;
-    auto it = impl_->free_lists.find(cls);
-    if (it != impl_->free_lists.end() && !it->second.empty()) {
+    // The exact class, else the smallest cached block up to twice the request: kernels ask
+    // for many slightly different workspace sizes, and each would otherwise stay cached.
+    auto it = impl_->free_lists.lower_bound(cls);
+    while (it != impl_->free_lists.end() && it->second.empty() && it->first <= 2 * cls) ++it;
+    if (it != impl_->free_lists.end() && !it->second.empty() && it->first <= 2 * cls) {
+      const size_t got = it->first;
       void* p = it->second.back();
       it->second.pop_back();
-      st.cached_bytes -= static_cast<int64_t>(cls);
-      st.live_bytes += static_cast<int64_t>(cls);
+      st.cached_bytes -= static_cast<int64_t>(got);
+      st.live_bytes += static_cast<int64_t>(got);
       if (st.live_bytes > st.peak_bytes) st.peak_bytes = st.live_bytes;
       ++st.alloc_count;
-      *block_bytes = cls;
+      *block_bytes = got;
       return p;
     }
     if (st.limit_bytes > 0 &&

@@ -29,7 +29,7 @@ PIN(_Alignof(int64_t) == 8); /* wasm32 and LP64 alike; i386 without -malign-doub
 PIN(_Alignof(double) == 8);
 
 /* ---- version ---------------------------------------------------------------------------- */
-PIN(MXN_ABI_VERSION == 10005);
+PIN(MXN_ABI_VERSION == 10006);
 PIN(MXN_NO_FIELD == INT32_MIN);
 
 /* ---- enums: every constant, and their size ---------------------------------------------- */

@@ -407,7 +407,7 @@ TEST_F(Capi, ErrorsAreThreadLocalAndSurviveSuccessfulCalls) {
 
 TEST_F(Capi, AbiVersionAndVersionString) {
   EXPECT_EQ(mxn_abi_version(), static_cast<uint32_t>(MXN_ABI_VERSION));
-  EXPECT_EQ(mxn_abi_version(), 10005u);
+  EXPECT_EQ(mxn_abi_version(), 10006u);
   const char* v = mxn_version_string();
   ASSERT_NE(v, nullptr);
   EXPECT_TRUE(std::regex_match(v, std::regex(R"(\d+\.\d+\.\d+)"))) << v;
@@ -3007,6 +3007,38 @@ TEST(CapiKVStore, PushPullUpdaterOptimizer) {
   KV dev(d);
   ASSERT_MXN_OK(mxn_kvstore_info(dev.get(), &type, nullptr, nullptr));
   EXPECT_STREQ(type, "device");
+  expect_library_works();
+}
+
+// Distributed KVStore (ABI 1.6). Without a job (this test runs as one plain process, and the
+// default build has no libmxnext_mpi.so) the dist types are NOT_IMPLEMENTED; on a local store
+// barrier and allreduce_int64 are no-ops, the transport bench is INVALID_ARG.
+TEST(CapiKVStoreDist, BarrierAllreduceBenchOnLocalStore) {
+  mxn_kvstore* k = nullptr;
+  ASSERT_MXN_OK(mxn_kvstore_create("local", &k));
+  KV kv(k);
+  ASSERT_MXN_OK(mxn_kvstore_barrier(kv.get()));
+  int64_t v[3] = {4, -2, 7};
+  ASSERT_MXN_OK(mxn_kvstore_allreduce_int64(kv.get(), v, 3, 0));
+  EXPECT_EQ(v[0], 4);
+  EXPECT_EQ(v[1], -2);
+  EXPECT_EQ(v[2], 7);
+  ASSERT_MXN_OK(mxn_kvstore_allreduce_int64(kv.get(), v, 0, 2));
+  EXPECT_MXN_ERR(mxn_kvstore_allreduce_int64(kv.get(), nullptr, 2, 0), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_MXN_ERR(mxn_kvstore_allreduce_int64(kv.get(), v, 1, 3), Err(MXN_ERR_INVALID_ARG));
+  double s = -1;
+  EXPECT_MXN_ERR(mxn_kvstore_bench_transport(kv.get(), 10, 1, &s), Err(MXN_ERR_INVALID_ARG));
+  EXPECT_EQ(s, -1);
+  EXPECT_MXN_ERR(mxn_kvstore_bench_transport(kv.get(), 10, 1, nullptr), Err(MXN_ERR_INVALID_ARG));
+  mxn_kvstore* foreign = reinterpret_cast<mxn_kvstore*>(op_as_array());
+  for (mxn_kvstore* h : {static_cast<mxn_kvstore*>(nullptr), foreign}) {
+    EXPECT_MXN_ERR(mxn_kvstore_barrier(h), Err(MXN_ERR_INVALID_ARG).says({"kv"}));
+    EXPECT_MXN_ERR(mxn_kvstore_allreduce_int64(h, v, 1, 0), Err(MXN_ERR_INVALID_ARG));
+    EXPECT_MXN_ERR(mxn_kvstore_bench_transport(h, 10, 1, &s), Err(MXN_ERR_INVALID_ARG));
+  }
+  mxn_kvstore* a = nullptr;
+  EXPECT_MXN_ERR(mxn_kvstore_create("dist_async", &a), Err(MXN_ERR_NOT_IMPLEMENTED));
+  EXPECT_EQ(a, nullptr);
   expect_library_works();
 }
 

@@ -509,6 +509,69 @@ TEST_P(EngineTest, ClosuresAreReleasedBeforeWaitsReturn) {
   EXPECT_EQ(late_skipped, 0);
 }
 
+// push_async (the dist kvstore's communication): the operation ends when `done` is called,
+// from another thread; its writes are visible to later operations; a failure passed to done
+// poisons its writes; a poisoned input skips it without starting it. The threaded engine
+// frees the worker meanwhile: 8 operations, each finished only once all 8 have started, fit
+// on 4 workers.
+TEST_P(EngineTest, AsyncOperationsEndWhenDoneIsCalled) {
+  const int n = threaded() ? 8 : 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  int started = 0;
+  std::vector<std::thread> helpers;
+  std::vector<int> value(static_cast<size_t>(n), 0), seen(static_cast<size_t>(n), -1);
+  Vars vs;
+  for (int i = 0; i < n; ++i) vs.push_back(var());
+  for (int i = 0; i < n; ++i) {
+    EngineVar* v = vs[static_cast<size_t>(i)];
+    e().push_async([&, i](Engine::Done done) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++started;
+      cv.notify_all();
+      helpers.emplace_back([&, i, done] {
+        {
+          std::unique_lock<std::mutex> l(mu);
+          ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(20), [&] { return started == n; }));
+        }
+        value[static_cast<size_t>(i)] = i + 1;
+        done(nullptr);
+      });
+    }, nullptr, 0, &v, 1, PushOptions{});
+    push(e(), [&, i] { seen[static_cast<size_t>(i)] = value[static_cast<size_t>(i)]; }, {v}, {});
+  }
+  e().wait_all();
+  for (int i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i + 1);
+  for (auto& t : helpers) t.join();
+  helpers.clear();
+
+  EngineVar* w = var();
+  std::thread failer;
+  bool failer_set = false;
+  e().push_async([&](Engine::Done done) {
+    std::thread t([done] { done(std::make_exception_ptr(std::runtime_error("peer lost"))); });
+    std::lock_guard<std::mutex> lock(mu);
+    failer = std::move(t);
+    failer_set = true;
+    cv.notify_all();
+  }, nullptr, 0, &w, 1, PushOptions{});
+  EXPECT_EQ(wait_error(e(), w), "peer lost");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return failer_set; });
+  }
+  failer.join();
+  bool ran = false;
+  EngineVar* x = var();
+  e().push_async([&](Engine::Done done) {
+    ran = true;
+    done(nullptr);
+  }, &w, 1, &x, 1, PushOptions{});
+  EXPECT_EQ(wait_error(e(), x), "peer lost");
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(wait_all_error(e()), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEngines, EngineTest, ::testing::Values("threaded", "naive"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

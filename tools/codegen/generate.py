@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 import gen_python  # noqa: E402
 import gen_r  # noqa: E402
 import gen_julia  # noqa: E402
+import gen_js  # noqa: E402
 
 SCHEMA_PATH = os.path.join(HERE, "schema.json")
 ITER_SCHEMA_PATH = os.path.join(HERE, "iter_schema.json")  # mxn_dataiter_schema_json()
@@ -49,6 +50,7 @@ def outputs(schema_text, iter_schema_text=None):
     files.update(gen_python.generate(schema))
     files.update(gen_r.generate(schema))
     files.update(gen_julia.generate(schema))
+    files.update(gen_js.generate(schema))
     if iter_schema_text is None:
         with open(ITER_SCHEMA_PATH, encoding="utf-8") as f:
             iter_schema_text = f.read()

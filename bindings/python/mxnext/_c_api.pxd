@@ -305,3 +305,9 @@ cdef extern from "mxnext/c_api.h" nogil:
     int mxn_kvstore_set_optimizer(mxn_kvstore* kv, mxn_optimizer* optimizer)
     int mxn_kvstore_save_optimizer_states(const mxn_kvstore* kv, mxn_ndarray** out)
     int mxn_kvstore_load_optimizer_states(mxn_kvstore* kv, const void* data, size_t size)
+
+    # ---- distributed KVStore (ABI 1.6) ----
+    int mxn_kvstore_barrier(mxn_kvstore* kv)
+    int mxn_kvstore_allreduce_int64(mxn_kvstore* kv, int64_t* values, int32_t n, int32_t op)
+    int mxn_kvstore_bench_transport(mxn_kvstore* kv, int64_t count, int32_t iters,
+                                    double* seconds)

@@ -1774,6 +1774,35 @@ cdef class KVStoreHandle:
         cdef const char* p = b
         check(mxn_kvstore_load_optimizer_states(self.h, p, len(b)))
 
+    def barrier(self):
+        cdef int rc
+        with nogil:
+            rc = mxn_kvstore_barrier(self.h)
+        check(rc)
+
+    def allreduce_int64(self, values, int op=0):
+        """Sum (0), min (1) or max (2) of a list of ints across workers."""
+        cdef int32_t n = len(values)
+        cdef int64_t* buf = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+        cdef int rc
+        try:
+            for i in range(n):
+                buf[i] = int(values[i])
+            with nogil:
+                rc = mxn_kvstore_allreduce_int64(self.h, buf, n, op)
+            check(rc)
+            return [buf[i] for i in range(n)]
+        finally:
+            free(buf)
+
+    def bench_transport(self, int64_t count, int32_t iters):
+        cdef double s = 0
+        cdef int rc
+        with nogil:
+            rc = mxn_kvstore_bench_transport(self.h, count, iters, &s)
+        check(rc)
+        return s
+
 
 def kvstore_create(kind):
     cdef KVStoreHandle kv = KVStoreHandle.__new__(KVStoreHandle)

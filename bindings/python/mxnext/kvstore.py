@@ -1,5 +1,7 @@
-"""mx.kv: Apache MXNet's KVStore, local and device, over the core's store (mxn_kvstore_*).
-set_optimizer keeps the optimizer's state in the core; set_updater calls a Python function."""
+"""mx.kv: Apache MXNet's KVStore over the core's store (mxn_kvstore_*): local and device, and
+dist_sync / dist_device_sync across the processes of a job started with
+``python -m mxnext.launch`` (MPI). set_optimizer keeps the optimizer's state in the core;
+set_updater calls a Python function. A lost peer raises PeerLostError."""
 from . import _core
 from .ndarray import NDArray
 
@@ -111,16 +113,28 @@ class KVStore:
         with open(fname, "rb") as f:
             self.handle.load_optimizer_states(f.read())
 
-    def _barrier(self):
-        pass
+    def barrier(self):
+        """Blocks until every worker has reached it (dist); a local store returns at once."""
+        self.handle.barrier()
+
+    _barrier = barrier
+
+    def _allreduce_int(self, values, op=0):
+        """Sum (op 0), min (1) or max (2) of a list of ints across the workers."""
+        return self.handle.allreduce_int64(list(values), int(op))
+
+    def _bench_transport(self, count, iters):
+        """Mean seconds of the transport's raw allreduce of `count` float32 (bench/dist.py)."""
+        return self.handle.bench_transport(int(count), int(iters))
 
     def _send_command_to_servers(self, head, body):
         pass
 
 
 def create(name="local"):
-    """'local' (reduce on the CPU) or 'device' (reduce on the device of each key); 'dist_*'
-    is not in this build."""
+    """'local' (reduce on the CPU), 'device' (reduce on the device of each key), or
+    'dist_sync' / 'dist_device_sync' (also reduced across the workers of a job started with
+    python -m mxnext.launch; needs the MPI build). 'dist_async' is not implemented yet."""
     if not isinstance(name, str):
         raise TypeError("name must be a string")
     return KVStore(_core.kvstore_create(name))

@@ -74,7 +74,7 @@ extern "C" {
 
 /* ABI version: major * 10000 + minor. A front end refuses a library whose major differs.
  * Minor versions only append (functions, enum values, struct fields at the end). */
-enum { MXN_ABI_VERSION = 10005 };
+enum { MXN_ABI_VERSION = 10006 };
 
 /* ---------------------------------------------------------------------------------------- */
 /* Status codes                                                                              */
@@ -719,10 +719,12 @@ typedef int (*mxn_kvstore_updater)(const mxn_value* key, mxn_ndarray* grad, mxn_
                                    void* user_data);
 
 /* type: "local" (values kept and reduced on cpu(0)) or "device" (kept and reduced on the
- * device of the value given at init). "dist_*" is MXN_ERR_NOT_IMPLEMENTED in this build. */
+ * device of the value given at init); "dist_sync" / "dist_device_sync": see "Distributed
+ * KVStore" below (MXN_ERR_NOT_IMPLEMENTED without the MPI backend). */
 MXN_API int mxn_kvstore_create(const char* type, mxn_kvstore** out);
 MXN_API void mxn_kvstore_free(mxn_kvstore* kv);
-/* The type (borrowed until the store is freed), rank and number of workers (0 and 1 here). */
+/* The type (borrowed until the store is freed), rank and number of workers (0 and 1 unless
+ * dist). */
 MXN_API int mxn_kvstore_info(const mxn_kvstore* kv, const char** type, int32_t* rank,
                              int32_t* num_workers);
 /* Stores a copy of values[i] under keys[i]. Initialising a key twice is an error. */
@@ -754,6 +756,31 @@ MXN_API int mxn_kvstore_set_optimizer(mxn_kvstore* kv, mxn_optimizer* optimizer)
  * MXN_ERR_INVALID_ARG without an optimizer. */
 MXN_API int mxn_kvstore_save_optimizer_states(const mxn_kvstore* kv, mxn_ndarray** out);
 MXN_API int mxn_kvstore_load_optimizer_states(mxn_kvstore* kv, const void* data, size_t size);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Distributed KVStore (dist_sync, dist_device_sync; ABI 1.6)                                */
+/* mxn_kvstore_create("dist_sync" | "dist_device_sync") joins the job of the processes
+ * started together by the launcher (python -m mxnext.launch, over mpirun): it needs the MPI
+ * backend libmxnext_mpi.so (-DMXN_USE_MPI=ON; beside libmxnext.so or at MXNEXT_MPI_LIBRARY),
+ * else MXN_ERR_NOT_IMPLEMENTED; every process must hold the same MXNEXT_JOB_TOKEN, else
+ * MXN_ERR_INVALID_ARG on all of them. "dist_async" is MXN_ERR_NOT_IMPLEMENTED in this version.
+ * mxn_kvstore_info reports the rank and the number of workers. Pushes sum the gradients of all
+ * workers (allreduce); init takes rank 0's value; every worker applies the same update.
+ * A lost peer (no heartbeat for MXNEXT_KV_TIMEOUT seconds, default 10) fails every pending and
+ * later operation with MXN_ERR_PEER_LOST (at the next wait on the arrays it writes, or at once
+ * for the blocking calls below); nothing waits without a bound. */
+
+/* Blocks until every worker has called it. A local store returns at once. */
+MXN_API int mxn_kvstore_barrier(mxn_kvstore* kv);
+/* Reduces n int64 values across workers in place: op 0 sum, 1 min, 2 max; blocks. A local
+ * store leaves them as they are. Every worker calls it the same number of times (Module.fit
+ * uses it to agree on who still has a batch, MXNet #7888). */
+MXN_API int mxn_kvstore_allreduce_int64(mxn_kvstore* kv, int64_t* values, int32_t n, int32_t op);
+/* The mean seconds of the transport's own blocking allreduce (MPI_Allreduce) of count float32
+ * values over iters repetitions, on every worker together (bench/dist.py's baseline).
+ * MXN_ERR_INVALID_ARG on a local store. */
+MXN_API int mxn_kvstore_bench_transport(mxn_kvstore* kv, int64_t count, int32_t iters,
+                                        double* seconds);
 
 /* ---------------------------------------------------------------------------------------- */
 /* New sections are inserted above this line, one per handle family.                        */

@@ -147,9 +147,25 @@ class BaseModule:
             nbatch = 0
             data_iter = iter(train_data)
             end_of_batch = False
-            next_data_batch = next(data_iter)
+            # dist_sync with several workers: every step, the workers agree on how many still
+            # have a batch; one that has run out joins the others' steps with zero gradients
+            # until none has a batch left, so uneven batch counts never deadlock (MXNet #7888).
+            kv = getattr(self, "_kvstore", None)
+            joined = (kv is not None and "dist" in kv.type and "async" not in kv.type
+                      and kv.num_workers > 1)
+            if joined:
+                next_data_batch = next(data_iter, None)
+            else:
+                next_data_batch = next(data_iter)
             eval_name_vals = []
-            while not end_of_batch:
+            while not end_of_batch or joined:
+                if joined:
+                    have = next_data_batch is not None
+                    if kv._allreduce_int([1 if have else 0])[0] == 0:
+                        break
+                    if not have:
+                        self._join_step()
+                        continue
                 data_batch = next_data_batch
                 self.forward_backward(data_batch)
                 self.update()
@@ -159,6 +175,7 @@ class BaseModule:
                     self.prepare(next_data_batch)
                 except StopIteration:
                     end_of_batch = True
+                    next_data_batch = None
                 if end_of_batch:
                     eval_name_vals = eval_metric.get_global_name_value()
                 if callbacks:

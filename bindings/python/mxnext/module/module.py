@@ -471,6 +471,15 @@ class Module(BaseModule):
             for k, (w, g) in enumerate(zip(arg_list, grad_list)):
                 self._updater(index * num_device + k, g, w)
 
+    def _join_step(self):
+        """A step with zero gradients: a dist_sync worker without a batch takes part in the
+        others' allreduce (base_module.fit), so the sums and the updates stay identical."""
+        for grad_list in self._grad_arrays:
+            for g in grad_list:
+                if g is not None:
+                    g[:] = 0
+        self.update()
+
     def get_outputs(self, merge_multi_context=True):
         assert self.binded and self.params_initialized
         outs = [exe.outputs for exe in self._execs]

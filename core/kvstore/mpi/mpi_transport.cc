@@ -1,0 +1,422 @@
+// libmxnext_mpi.so: the MPI transport of the dist_* KVStores (core/kvstore/transport.h).
+// Built with MXN_USE_MPI=ON; libmxnext dlopens it when a dist kvstore is created. Called from
+// one thread only (the core's communication thread).
+//
+// Faults: every communicator returns errors (MPI_ERRORS_RETURN) instead of aborting, every
+// operation is non-blocking and polled by the caller, and heartbeats (a duplicated
+// communicator, one small message per peer per interval, sent and read in `progress`) tell a
+// silent peer: past the timeout it is MXN_ERR_PEER_LOST, never a hang.
+#define OMPI_SKIP_MPICXX 1  // the C API only: no MPI C++ bindings to link
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/kvstore/transport.h"
+
+namespace {
+
+constexpr int kErrInvalidArg = 1;
+constexpr int kErrPeerLost = 9;
+constexpr int kErrTimeout = 10;
+constexpr int kTagHeartbeat = 1;
+constexpr int64_t kHbAlive = 1;
+constexpr int64_t kHbBye = 2;
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+int fail(char* err, size_t n, int code, const char* fmt, ...) {
+  if (err != nullptr && n > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+std::string mpi_text(int rc) {
+  char buf[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, buf, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(rc);
+  return std::string(buf, static_cast<size_t>(len));
+}
+
+struct Req {
+  MPI_Request r = MPI_REQUEST_NULL;
+  bool collective = false;  // waits on every peer: a departed peer means it never completes
+  double started = 0;
+};
+
+struct State {
+  bool up = false;
+  int rank = 0, size = 1;
+  double hb_interval = 1.0, timeout = 10.0;
+  std::vector<MPI_Comm> channels;
+  MPI_Comm hb = MPI_COMM_NULL;
+  std::unordered_map<int64_t, Req> reqs;
+  int64_t next_req = 1;
+  // heartbeats, per peer
+  std::vector<int64_t> hb_in, hb_out;
+  std::vector<MPI_Request> hb_recv, hb_send;
+  std::vector<double> last_seen;
+  std::vector<char> departed;
+  double next_hb = 0;
+  int collectives = 0;
+};
+State g;
+
+uint64_t fnv1a(const void* data, size_t n, uint64_t h) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Polls one request until it completes or `limit` seconds pass (init only: before the
+// heartbeats run, the bound is the timeout itself).
+int wait_bounded(MPI_Request* r, double limit, const char* what, char* err, size_t n) {
+  const double end = now_s() + limit;
+  for (;;) {
+    int flag = 0;
+    const int rc = MPI_Test(r, &flag, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+      return fail(err, n, kErrPeerLost, "%s failed: %s", what, mpi_text(rc).c_str());
+    }
+    if (flag) return 0;
+    if (now_s() > end) {
+      return fail(err, n, kErrTimeout, "%s: no answer from every peer within %.1f s", what,
+                  limit);
+    }
+  }
+}
+
+int64_t add_req(MPI_Request r, bool collective) {
+  Req q;
+  q.r = r;
+  q.collective = collective;
+  q.started = now_s();
+  if (collective) ++g.collectives;
+  const int64_t id = g.next_req++;
+  g.reqs.emplace(id, q);
+  return id;
+}
+
+MPI_Datatype mpi_type(int dtype) {
+  switch (dtype) {
+    case MXN_TDTYPE_F32: return MPI_FLOAT;
+    case MXN_TDTYPE_F64: return MPI_DOUBLE;
+    case MXN_TDTYPE_I64: return MPI_INT64_T;
+    default: return MPI_DATATYPE_NULL;
+  }
+}
+
+MPI_Op mpi_op(int op) {
+  switch (op) {
+    case MXN_TOP_SUM: return MPI_SUM;
+    case MXN_TOP_MIN: return MPI_MIN;
+    case MXN_TOP_MAX: return MPI_MAX;
+    default: return MPI_OP_NULL;
+  }
+}
+
+MPI_Comm channel_of(int ch) {
+  if (ch < 0 || static_cast<size_t>(ch) >= g.channels.size()) return MPI_COMM_NULL;
+  return g.channels[static_cast<size_t>(ch)];
+}
+
+int new_comm(MPI_Comm* out, char* err, size_t n) {
+  MPI_Request r;
+  int rc = MPI_Comm_idup(MPI_COMM_WORLD, out, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Comm_idup: %s", mpi_text(rc).c_str());
+  rc = wait_bounded(&r, g.timeout, "creating a channel (MPI_Comm_idup)", err, n);
+  if (rc != 0) return rc;
+  MPI_Comm_set_errhandler(*out, MPI_ERRORS_RETURN);
+  return 0;
+}
+
+void post_hb_recv(int p) {
+  MPI_Irecv(&g.hb_in[static_cast<size_t>(p)], 1, MPI_INT64_T, p, kTagHeartbeat, g.hb,
+            &g.hb_recv[static_cast<size_t>(p)]);
+}
+
+int t_init(const char* token, double heartbeat_s, double timeout_s, int* rank, int* size,
+           char* err, size_t n) {
+  if (g.up) return fail(err, n, kErrInvalidArg, "the MPI transport is initialized already");
+  int inited = 0;
+  MPI_Initialized(&inited);
+  if (!inited) {
+    int provided = 0;
+    const int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Init_thread failed");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g.size);
+  g.hb_interval = heartbeat_s > 0 ? heartbeat_s : 1.0;
+  g.timeout = timeout_s > 0 ? timeout_s : 10.0;
+  int rc = new_comm(&g.hb, err, n);
+  if (rc != 0) return rc;
+
+  // Job token: rank 0 draws a nonce; every rank hashes nonce + token (the token itself never
+  // travels) and every rank compares all hashes, so all agree whether someone lacks it.
+  uint64_t nonce = 0;
+  if (g.rank == 0) {
+    FILE* f = std::fopen("/dev/urandom", "rb");
+    if (f == nullptr || std::fread(&nonce, sizeof nonce, 1, f) != 1) {
+      nonce = static_cast<uint64_t>(now_s() * 1e9);
+    }
+    if (f != nullptr) std::fclose(f);
+  }
+  MPI_Request r;
+  MPI_Ibcast(&nonce, 1, MPI_UINT64_T, 0, g.hb, &r);
+  rc = wait_bounded(&r, g.timeout, "joining the job (nonce)", err, n);
+  if (rc != 0) return rc;
+  const std::string tok = token ? token : "";
+  uint64_t mine = fnv1a(&nonce, sizeof nonce, 14695981039346656037ull);
+  mine = fnv1a(tok.data(), tok.size(), mine);
+  mine = fnv1a(&nonce, sizeof nonce, mine);
+  std::vector<uint64_t> all(static_cast<size_t>(g.size));
+  MPI_Iallgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, g.hb, &r);
+  rc = wait_bounded(&r, g.timeout, "joining the job (token)", err, n);
+  if (rc != 0) return rc;
+  std::string bad;
+  for (int p = 0; p < g.size; ++p) {
+    if (all[static_cast<size_t>(p)] != all[0]) bad += (bad.empty() ? "" : ", ") + std::to_string(p);
+  }
+  if (!bad.empty()) {
+    return fail(err, n, kErrInvalidArg,
+                "job token mismatch: rank(s) %s do not hold rank 0's MXNEXT_JOB_TOKEN; the job "
+                "is refused (start every process with the same token: python -m mxnext.launch)",
+                bad.c_str());
+  }
+
+  const auto P = static_cast<size_t>(g.size);
+  g.hb_in.assign(P, 0);
+  g.hb_out.assign(P, kHbAlive);
+  g.hb_recv.assign(P, MPI_REQUEST_NULL);
+  g.hb_send.assign(P, MPI_REQUEST_NULL);
+  g.last_seen.assign(P, now_s());
+  g.departed.assign(P, 0);
+  for (int p = 0; p < g.size; ++p) {
+    if (p != g.rank) post_hb_recv(p);
+  }
+  g.next_hb = 0;
+  g.up = true;
+  *rank = g.rank;
+  *size = g.size;
+  return 0;
+}
+
+int t_channel(int* out, char* err, size_t n) {
+  MPI_Comm c;
+  const int rc = new_comm(&c, err, n);
+  if (rc != 0) return rc;
+  g.channels.push_back(c);
+  *out = static_cast<int>(g.channels.size() - 1);
+  return 0;
+}
+
+int t_iallreduce(int ch, void* buf, int64_t count, int dtype, int op, int64_t* req, char* err,
+                 size_t n) {
+  MPI_Comm c = channel_of(ch);
+  if (c == MPI_COMM_NULL || mpi_type(dtype) == MPI_DATATYPE_NULL || mpi_op(op) == MPI_OP_NULL ||
+      count < 0 || count > INT32_MAX) {
+    return fail(err, n, kErrInvalidArg, "iallreduce: bad channel, dtype, op or count");
+  }
+  MPI_Request r;
+  const int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, static_cast<int>(count), mpi_type(dtype),
+                                mpi_op(op), c, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Iallreduce: %s", mpi_text(rc).c_str());
+  *req = add_req(r, true);
+  return 0;
+}
+
+int t_ibcast(int ch, void* buf, int64_t bytes, int root, int64_t* req, char* err, size_t n) {
+  MPI_Comm c = channel_of(ch);
+  if (c == MPI_COMM_NULL || bytes < 0 || bytes > INT32_MAX) {
+    return fail(err, n, kErrInvalidArg, "ibcast: bad channel or size");
+  }
+  MPI_Request r;
+  const int rc = MPI_Ibcast(buf, static_cast<int>(bytes), MPI_BYTE, root, c, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Ibcast: %s", mpi_text(rc).c_str());
+  *req = add_req(r, true);
+  return 0;
+}
+
+int t_ibarrier(int ch, int64_t* req, char* err, size_t n) {
+  MPI_Comm c = channel_of(ch);
+  if (c == MPI_COMM_NULL) return fail(err, n, kErrInvalidArg, "ibarrier: bad channel");
+  MPI_Request r;
+  const int rc = MPI_Ibarrier(c, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Ibarrier: %s", mpi_text(rc).c_str());
+  *req = add_req(r, true);
+  return 0;
+}
+
+int t_isend(int ch, int peer, int tag, const void* buf, int64_t bytes, int64_t* req, char* err,
+            size_t n) {
+  MPI_Comm c = channel_of(ch);
+  if (c == MPI_COMM_NULL || peer < 0 || peer >= g.size || bytes < 0 || bytes > INT32_MAX) {
+    return fail(err, n, kErrInvalidArg, "isend: bad channel, peer or size");
+  }
+  MPI_Request r;
+  const int rc = MPI_Isend(buf, static_cast<int>(bytes), MPI_BYTE, peer, tag, c, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Isend: %s", mpi_text(rc).c_str());
+  *req = add_req(r, false);
+  return 0;
+}
+
+int t_irecv(int ch, int peer, int tag, void* buf, int64_t bytes, int64_t* req, char* err,
+            size_t n) {
+  MPI_Comm c = channel_of(ch);
+  if (c == MPI_COMM_NULL || peer < -1 || peer >= g.size || bytes < 0 || bytes > INT32_MAX) {
+    return fail(err, n, kErrInvalidArg, "irecv: bad channel, peer or size");
+  }
+  MPI_Request r;
+  const int rc = MPI_Irecv(buf, static_cast<int>(bytes), MPI_BYTE, peer < 0 ? MPI_ANY_SOURCE : peer,
+                           tag < 0 ? MPI_ANY_TAG : tag, c, &r);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Irecv: %s", mpi_text(rc).c_str());
+  *req = add_req(r, false);
+  return 0;
+}
+
+int t_test(int64_t id, int* done, int* src, int* tag, int64_t* bytes, char* err, size_t n) {
+  auto it = g.reqs.find(id);
+  if (it == g.reqs.end()) return fail(err, n, kErrInvalidArg, "test: unknown request %lld", (long long)id);
+  int flag = 0;
+  MPI_Status st;
+  const int rc = MPI_Test(&it->second.r, &flag, &st);
+  if (rc != MPI_SUCCESS) {
+    if (it->second.collective) --g.collectives;
+    g.reqs.erase(it);
+    return fail(err, n, kErrPeerLost, "communication failed: %s", mpi_text(rc).c_str());
+  }
+  *done = flag;
+  if (flag) {
+    if (src) *src = st.MPI_SOURCE;
+    if (tag) *tag = st.MPI_TAG;
+    if (bytes) {
+      int cnt = 0;
+      MPI_Get_count(&st, MPI_BYTE, &cnt);
+      *bytes = cnt;
+    }
+    if (it->second.collective) --g.collectives;
+    g.reqs.erase(it);
+  }
+  return 0;
+}
+
+int t_progress(char* err, size_t n) {
+  if (!g.up) return 0;
+  const double t = now_s();
+  if (t >= g.next_hb) {
+    for (int p = 0; p < g.size; ++p) {
+      const auto i = static_cast<size_t>(p);
+      if (p == g.rank || g.departed[i]) continue;
+      int flag = 1;
+      if (g.hb_send[i] != MPI_REQUEST_NULL) MPI_Test(&g.hb_send[i], &flag, MPI_STATUS_IGNORE);
+      if (flag) MPI_Isend(&g.hb_out[i], 1, MPI_INT64_T, p, kTagHeartbeat, g.hb, &g.hb_send[i]);
+    }
+    g.next_hb = t + g.hb_interval;
+  }
+  for (int p = 0; p < g.size; ++p) {
+    const auto i = static_cast<size_t>(p);
+    if (p == g.rank || g.departed[i]) continue;
+    for (int k = 0; k < 64; ++k) {  // drain what arrived
+      int flag = 0;
+      if (MPI_Test(&g.hb_recv[i], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag) break;
+      g.last_seen[i] = t;
+      if (g.hb_in[i] == kHbBye) {
+        g.departed[i] = 1;
+        break;
+      }
+      post_hb_recv(p);
+    }
+  }
+  for (int p = 0; p < g.size; ++p) {
+    const auto i = static_cast<size_t>(p);
+    if (p == g.rank) continue;
+    if (g.departed[i]) {
+      if (g.collectives > 0) {
+        return fail(err, n, kErrPeerLost,
+                    "rank %d has left the job (closed its kvstore) while rank %d still waits "
+                    "on it in a collective operation",
+                    p, g.rank);
+      }
+      continue;
+    }
+    if (t - g.last_seen[i] > g.timeout) {
+      return fail(err, n, kErrPeerLost,
+                  "rank %d is lost: no heartbeat for %.1f s (timeout %.1f s, "
+                  "MXNEXT_KV_TIMEOUT)",
+                  p, t - g.last_seen[i], g.timeout);
+    }
+  }
+  return 0;
+}
+
+int t_bench_allreduce(int64_t count, int iters, double* seconds, char* err, size_t n) {
+  if (count < 0 || count > INT32_MAX || iters < 1) return fail(err, n, kErrInvalidArg, "bad count");
+  std::vector<float> buf(static_cast<size_t>(count), 1.0f);
+  MPI_Comm c;
+  int rc = new_comm(&c, err, n);
+  if (rc != 0) return rc;
+  MPI_Barrier(c);
+  const double t0 = MPI_Wtime();
+  for (int i = 0; i < iters; ++i) {
+    rc = MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(count), MPI_FLOAT, MPI_SUM, c);
+    if (rc != MPI_SUCCESS) break;
+  }
+  *seconds = (MPI_Wtime() - t0) / iters;
+  MPI_Comm_free(&c);
+  if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Allreduce: %s", mpi_text(rc).c_str());
+  return 0;
+}
+
+void t_finalize(int clean) {
+  if (!g.up) return;
+  g.up = false;
+  if (!clean) return;  // MPI_Finalize is collective and could wait on a dead peer
+  for (int p = 0; p < g.size; ++p) {
+    const auto i = static_cast<size_t>(p);
+    if (p == g.rank) continue;
+    int flag = 1;
+    if (g.hb_send[i] != MPI_REQUEST_NULL) MPI_Test(&g.hb_send[i], &flag, MPI_STATUS_IGNORE);
+    g.hb_out[i] = kHbBye;
+    MPI_Request r;
+    MPI_Isend(&g.hb_out[i], 1, MPI_INT64_T, p, kTagHeartbeat, g.hb, &r);
+    MPI_Request_free(&r);
+  }
+  for (int p = 0; p < g.size; ++p) {
+    const auto i = static_cast<size_t>(p);
+    if (p == g.rank || g.hb_recv[i] == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&g.hb_recv[i]);
+    MPI_Request_free(&g.hb_recv[i]);
+  }
+  MPI_Finalize();
+}
+
+const mxn_transport kTransport = {
+    sizeof(mxn_transport), MXN_TRANSPORT_VERSION, "mpi",
+    t_init, t_channel, t_iallreduce, t_ibcast, t_ibarrier, t_isend, t_irecv, t_test,
+    t_progress, t_bench_allreduce, t_finalize,
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const mxn_transport* mxn_transport_mpi_v1(void) {
+  return &kTransport;
+}

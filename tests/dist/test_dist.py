@@ -1,0 +1,128 @@
+"""Distributed KVStore on this machine (issue 10): 2-4 ranks on loopback through
+python -m mxnext.launch (mpirun --oversubscribe). Each job is bounded in time.
+
+Needs mpirun and the MPI backend: libmxnext_mpi.so beside the package's libmxnext.so
+(scripts/dev_python.sh with MXN_USE_MPI=ON) or at MXNEXT_MPI_LIBRARY; skipped otherwise."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import mxnext as mx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "dist_worker.py")
+
+
+def _backend():
+    env = os.environ.get("MXNEXT_MPI_LIBRARY")
+    if env:
+        return env if os.path.exists(env) else None
+    p = os.path.join(os.path.dirname(mx.__file__), "libmxnext_mpi.so")
+    return p if os.path.exists(p) else None
+
+
+pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None or _backend() is None,
+                                reason="needs mpirun and libmxnext_mpi.so (MXN_USE_MPI=ON)")
+
+
+def launch(n, mode, out, timeout, env=None, extra=()):
+    e = dict(os.environ)
+    e.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    e.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    e["MXNEXT_CPU_WORKERS"] = e.get("MXNEXT_CPU_WORKERS", "2")
+    e["OMP_NUM_THREADS"] = "1"
+    e["OPENBLAS_NUM_THREADS"] = "1"
+    e.update(env or {})
+    cmd = [sys.executable, "-m", "mxnext.launch", "-n", str(n), sys.executable, WORKER, mode,
+           str(out), str(n), *extra]
+    t0 = time.time()
+    p = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout)
+    return p, time.time() - t0
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_dist_sync_equals_single_process_on_concatenated_batch(tmp_path, n):
+    p, _ = launch(n, "sync", tmp_path, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    e = dict(os.environ, OMP_NUM_THREADS="1")
+    s = subprocess.run([sys.executable, WORKER, "single", str(tmp_path), str(n)], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert s.returncode == 0, s.stdout + s.stderr
+    ref = np.load(tmp_path / "single.npz")
+    first = np.load(tmp_path / "sync-0.npz")
+    for r in range(n):
+        got = np.load(tmp_path / f"sync-{r}.npz")
+        for k in ref.files:
+            # identical on every worker (the same update of the same sum) ...
+            np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k}")
+            # ... and equal to one process on the concatenated batch (float32 sums reordered)
+            np.testing.assert_allclose(got[k], ref[k], rtol=1e-4, atol=1e-5, err_msg=k)
+        # training moved the weights
+    assert not np.allclose(first["fc1_weight"], np.load(tmp_path / "single.npz")["fc1_weight"] * 0)
+
+
+def test_launcher_variables_barrier_and_device_sync(tmp_path):
+    n = 3
+    p, _ = launch(n, "env", tmp_path, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    for r in range(n):
+        info = read_json(tmp_path / f"env-{r}.json")
+        assert info["rank"] == r and info["num_workers"] == n and info["type"] == "dist_sync"
+        assert info["RANK"] == str(r) and info["WORLD_SIZE"] == str(n)
+        assert info["DMLC_ROLE"] == "worker" and info["DMLC_NUM_WORKER"] == str(n)
+        assert info["DMLC_WORKER_ID"] == str(r) and info["LOCAL_RANK"] == str(r)
+        assert info["sum"] == [sum(range(n)), n] and info["max"] == n - 1
+        assert info["pushed_sum"] == sum(range(1, n + 1))
+        assert info["init_value"] == 10.0           # rank 0's init value on every worker
+        assert info["device_sum"] == 3.0 * n        # (1 + 2) per worker, summed over workers
+
+
+def test_uneven_batches_finish_without_deadlock(tmp_path):
+    n = 3
+    p, secs = launch(n, "uneven", tmp_path, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    first = np.load(tmp_path / "uneven-0.npz")
+    for r in range(n):
+        info = read_json(tmp_path / f"uneven-{r}.json")
+        assert info["batches"] == info["expected"]  # every worker ran all of its own batches
+        got = np.load(tmp_path / f"uneven-{r}.npz")
+        for k in first.files:
+            np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k}")
+
+
+def test_killed_worker_makes_every_survivor_fail_with_peer_lost(tmp_path):
+    n = 4
+    p, secs = launch(n, "kill", tmp_path, timeout=150,
+                     env={"MXNEXT_KV_TIMEOUT": "10", "MXNEXT_KV_HEARTBEAT": "1"})
+    assert p.returncode != 0
+    killed = read_json(tmp_path / "killed.json")
+    latencies = []
+    for r in range(n - 1):
+        path = tmp_path / f"kill-{r}.json"
+        assert path.exists(), f"rank {r} reported nothing:\n" + p.stdout + p.stderr
+        res = read_json(path)
+        assert res["error"] == "PeerLostError", res
+        latencies.append(res["time"] - killed["time"])
+    assert max(latencies) < 30, latencies
+    print(f"kill -> PeerLostError on all {n - 1} survivors: "
+          f"{min(latencies):.1f}-{max(latencies):.1f} s; job {secs:.1f} s")
+
+
+def test_process_without_the_job_token_is_refused(tmp_path):
+    n = 2
+    p, _ = launch(n, "token", tmp_path, timeout=120)
+    for r in range(n):
+        res = read_json(tmp_path / f"token-{r}.json")
+        assert res["error"] == "InvalidArgumentError", res
+        assert "token" in res["message"]
