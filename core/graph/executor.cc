@@ -230,6 +230,20 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
     value_bytes_.push_back(static_cast<size_t>(v.shape.size()) * dtype_size(v.dtype));
   }
   if (options.fuse_elementwise) find_fusable_runs(consumers, value_index);
+  // Backward outputs nothing reads (the gradient of an argument with grad_req null, of the
+  // data): their kernels may skip the work.
+  std::unordered_set<int> kept;
+  for (const NodeEntry& g : grad_entries_) {
+    if (g && !g.node->is_variable()) kept.insert(value_index[step_of_.at(g.node.get())][g.index]);
+  }
+  for (size_t s = num_forward_; s < steps_.size(); ++s) {
+    for (size_t k = 0; k < value_index[s].size() && k < 32; ++k) {
+      const int vi = value_index[s][k];
+      if (consumers[static_cast<size_t>(vi)] == 0 && !kept.count(vi)) {
+        steps_[s].unused |= 1u << k;
+      }
+    }
+  }
   for (size_t i = 0; i < out_shapes.size(); ++i) {
     outputs_.push_back(NDArray::empty(out_shapes[i], out_types[i], dev));
   }
@@ -246,7 +260,7 @@ void Executor::run(Step& step, bool is_train) {
   in.reserve(n.inputs.size());
   for (const NodeEntry& e : n.inputs) in.push_back(value_of(e));
   try {
-    invoke_op(*n.op, in, n.params, &step.outputs, is_train);
+    invoke_op(*n.op, in, n.params, &step.outputs, is_train, step.unused);
   } catch (Error& e) {
     if (e.message().rfind("node '", 0) != 0) e.prefix(cat("node '", n.name, "'"));
     throw;

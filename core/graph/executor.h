@@ -42,6 +42,7 @@ class Executor {
     bool backward = false;
     std::vector<NDArray> outputs;  // planned buffers
     int group = -1;                // index into groups_ when fused
+    uint32_t unused = 0;           // outputs nothing reads (kernels may skip them)
   };
   const NDArray& value_of(const NodeEntry& e) const;
   void run(Step& step, bool is_train);

@@ -79,7 +79,7 @@ void random_reserve(uint64_t count, uint64_t* seed, uint64_t* counter) {
 
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params_in, const std::vector<NDArray>* outputs,
-                               bool is_train) {
+                               bool is_train, uint32_t unused_outputs) {
   OpParams params = params_in;
   try {
     MXN_CHECK(&params.op() == &op || params.op().name == op.backward_of, ErrorCode::kInternal,
@@ -154,6 +154,7 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
     OpContext ctx;
     ctx.dev = dev;
     ctx.is_train = is_train;
+    ctx.unused_outputs = unused_outputs;
     size_t total_bytes = 0;
     std::vector<TBlob> in_blobs, out_blobs;
     std::vector<std::shared_ptr<Chunk>> keep;  // storage stays alive until the kernel ran

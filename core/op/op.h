@@ -17,6 +17,10 @@ struct OpContext {
   uint64_t seed = 0;     // counter-based randomness: key ...
   uint64_t counter = 0;  // ... and first counter reserved for this call
   bool is_train = false;  // training mode (Dropout drops, BatchNorm uses batch statistics)
+  // Bit i set: nothing reads output i (the executor knows; a gradient of an input that needs
+  // none). A kernel may leave such an output unwritten and skip its work.
+  uint32_t unused_outputs = 0;
+  bool output_unused(int i) const { return i < 32 && ((unused_outputs >> i) & 1u) != 0; }
 };
 
 // Graph nodes (core/graph/node.h), named here for the gradient hook.
@@ -142,7 +146,7 @@ std::string op_schema_to_json(std::vector<const OpDef*> ops);  // sorted by name
 // inputs are written. A _backward_ operator takes its forward operator's parameters.
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params, const std::vector<NDArray>* outputs,
-                               bool is_train = false);
+                               bool is_train = false, uint32_t unused_outputs = 0);
 
 // Counter-based randomness (Philox4x32-10): the global seed and the next free counter.
 void random_seed(uint64_t seed);

@@ -599,13 +599,14 @@ MXN_REGISTER_OP(_backward_Convolution)
       if (out->size() > 2) (*out)[2] = Shape{p.get_int("num_filter")};
     })
     .type_fn(real_type())
-    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+    .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
       const ConvGeom g = conv_geom(p, {in[1].shape, in[2].shape}, nullptr);
       const bool bias = out.size() > 2;
+      const bool need_dx = !ctx.output_unused(0);  // the first layer's data needs no gradient
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
-        conv_backward_data<T>(g, i[0].ptr<T>(), i[2].ptr<T>(), o[0].ptr<T>());
+        if (need_dx) conv_backward_data<T>(g, i[0].ptr<T>(), i[2].ptr<T>(), o[0].ptr<T>());
         conv_backward_weight<T>(g, i[1].ptr<T>(), i[0].ptr<T>(), o[1].ptr<T>());
         if (bias) bias_grad<T>(g.N, g.F, g.P(), i[0].ptr<T>(), o[2].ptr<T>());
       });

@@ -64,7 +64,8 @@ void fc_forward(const FcGeom& g, const T* x, const T* w, const T* b, T* y) {
 template <typename T>
 void fc_backward(const FcGeom& g, const T* dy, const T* x, const T* w, T* dx, T* dw, T* db) {
   // dx (m,k) = dy (m,n) . w (n,k); dw (n,k) = dy^T (n,m) . x (m,k); db = column sums of dy.
-  gemm<T>(false, false, g.m, g.k, g.n, T(1), dy, g.n, w, g.k, T(0), dx, g.k);
+  // dx is null when nothing reads it (the data's gradient in training).
+  if (dx != nullptr) gemm<T>(false, false, g.m, g.k, g.n, T(1), dy, g.n, w, g.k, T(0), dx, g.k);
   if (g.m == 0) {
     std::fill(dw, dw + g.n * g.k, T(0));
   } else {
@@ -101,16 +102,18 @@ void fc_compute(const OpContext&, const OpParams& p, const std::vector<TBlob>& i
   }
 }
 
-void fc_backward_compute(const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+void fc_backward_compute(const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
                          const std::vector<TBlob>& out) {
+  const bool need_dx = !ctx.output_unused(0);
   // in: dy, data, weight; out: ddata, dweight[, dbias]
   const bool has_bias = !p.get_bool("no_bias");
   const FcGeom g = fc_geom(p, {in[1].shape, in[2].shape}, nullptr);
   auto run = [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
     MXN_REAL_SWITCH(o[0].dtype, T, {
       if constexpr (!std::is_same_v<T, half_t>) {
-        fc_backward<T>(g, i[0].ptr<T>(), i[1].ptr<T>(), i[2].ptr<T>(), o[0].ptr<T>(),
-                       o[1].ptr<T>(), has_bias ? o[2].ptr<T>() : nullptr);
+        fc_backward<T>(g, i[0].ptr<T>(), i[1].ptr<T>(), i[2].ptr<T>(),
+                       need_dx ? o[0].ptr<T>() : nullptr, o[1].ptr<T>(),
+                       has_bias ? o[2].ptr<T>() : nullptr);
       }
     });
   };
