@@ -54,35 +54,6 @@ mxn_dataiter* dataiter_of(const mxn_dataiter* h, const char* what) {
   return const_cast<mxn_dataiter*>(h);
 }
 
-// Defined in c_api_op.cc's style: typed values to ParamValue.
-ParamValue value_of(const mxn_value& v, const char* key) {
-  switch (v.type) {
-    case MXN_VALUE_NONE: return ParamValue::none();
-    case MXN_VALUE_INT: return ParamValue::of_int(v.u.i);
-    case MXN_VALUE_FLOAT: return ParamValue::of_float(v.u.f);
-    case MXN_VALUE_BOOL: return ParamValue::of_bool(v.u.i != 0);
-    case MXN_VALUE_STRING:
-      MXN_CHECK(v.u.s != nullptr, ErrorCode::kInvalidArg, "parameter '", key, "': NULL string");
-      return ParamValue::of_string(v.u.s);
-    case MXN_VALUE_SHAPE: {
-      MXN_CHECK(v.len >= 0 && v.len <= kMaxNdim, ErrorCode::kInvalidArg, "parameter '", key,
-                "': a tuple of ", v.len, " values (at most ", kMaxNdim, ")");
-      MXN_CHECK(v.len == 0 || v.u.dims != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
-                "': NULL tuple");
-      Shape s;
-      for (int i = 0; i < v.len; ++i) s.push_back(v.u.dims[i]);
-      return ParamValue::of_shape(s);
-    }
-    case MXN_VALUE_DTYPE: return ParamValue::of_dtype(dtype_checked(static_cast<int32_t>(v.u.i)));
-    case MXN_VALUE_DEVICE: {
-      MXN_CHECK(v.u.i >= 1 && v.u.i <= 3 && v.len >= 0, ErrorCode::kInvalidArg, "parameter '",
-                key, "': bad device");
-      return ParamValue::of_device(Device{static_cast<DeviceType>(v.u.i), v.len});
-    }
-    default: break;
-  }
-  throw_error(ErrorCode::kInvalidArg, cat("parameter '", key, "': unknown value type ", v.type));
-}
 
 const io::DataBatch& batch_of(const mxn_dataiter* h) {
   mxn_dataiter* it = dataiter_of(h, "iter");
@@ -255,7 +226,7 @@ int mxn_dataiter_create(const char* name, int32_t num_params, const char* const*
             "keys or values is NULL");
   std::vector<ParamValue> vals(static_cast<size_t>(num_params));
   for (int32_t k = 0; k < num_params; ++k) {
-    vals[k] = value_of(values[k], keys[k] ? keys[k] : "(null)");
+    vals[k] = capi::param_value(values[k], keys[k] ? keys[k] : "(null)");
   }
   auto h = std::make_unique<mxn_dataiter>();
   h->name = name;

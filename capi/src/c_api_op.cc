@@ -28,36 +28,6 @@ const std::vector<mxn_op>& op_handles() {
   return *handles;
 }
 
-ParamValue to_param_value(const mxn_value& v, const char* key) {
-  switch (v.type) {
-    case MXN_VALUE_NONE: return ParamValue::none();
-    case MXN_VALUE_INT: return ParamValue::of_int(v.u.i);
-    case MXN_VALUE_FLOAT: return ParamValue::of_float(v.u.f);
-    case MXN_VALUE_BOOL: return ParamValue::of_bool(v.u.i != 0);
-    case MXN_VALUE_STRING:
-      MXN_CHECK(v.u.s != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
-                "': NULL string");
-      return ParamValue::of_string(v.u.s);
-    case MXN_VALUE_SHAPE: {
-      MXN_CHECK(v.len >= 0 && v.len <= kMaxNdim, ErrorCode::kInvalidArg, "parameter '", key,
-                "': a tuple of ", v.len, " values (at most ", kMaxNdim, ")");
-      MXN_CHECK(v.len == 0 || v.u.dims != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
-                "': NULL tuple");
-      Shape s;
-      for (int i = 0; i < v.len; ++i) s.push_back(v.u.dims[i]);
-      return ParamValue::of_shape(s);
-    }
-    case MXN_VALUE_DTYPE: return ParamValue::of_dtype(dtype_checked(static_cast<int32_t>(v.u.i)));
-    case MXN_VALUE_DEVICE: {
-      MXN_CHECK(v.u.i >= 1 && v.u.i <= 3 && v.len >= 0, ErrorCode::kInvalidArg, "parameter '",
-                key, "': bad device (type ", v.u.i, ", id ", v.len, ")");
-      Device d{static_cast<DeviceType>(v.u.i), v.len};
-      return ParamValue::of_device(d);
-    }
-    default: break;
-  }
-  throw_error(ErrorCode::kInvalidArg, cat("parameter '", key, "': unknown value type ", v.type));
-}
 
 std::vector<NDArray> gather_inputs(int32_t num_inputs, mxn_ndarray* const* inputs) {
   MXN_CHECK(num_inputs >= 0, ErrorCode::kInvalidArg, "num_inputs is negative");
@@ -94,6 +64,37 @@ auto naming_op(const OpDef& def, F&& f) -> decltype(f()) {
 
 namespace mxn::capi {
 
+ParamValue param_value(const mxn_value& v, const char* key) {
+  switch (v.type) {
+    case MXN_VALUE_NONE: return ParamValue::none();
+    case MXN_VALUE_INT: return ParamValue::of_int(v.u.i);
+    case MXN_VALUE_FLOAT: return ParamValue::of_float(v.u.f);
+    case MXN_VALUE_BOOL: return ParamValue::of_bool(v.u.i != 0);
+    case MXN_VALUE_STRING:
+      MXN_CHECK(v.u.s != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
+                "': NULL string");
+      return ParamValue::of_string(v.u.s);
+    case MXN_VALUE_SHAPE: {
+      MXN_CHECK(v.len >= 0 && v.len <= kMaxNdim, ErrorCode::kInvalidArg, "parameter '", key,
+                "': a tuple of ", v.len, " values (at most ", kMaxNdim, ")");
+      MXN_CHECK(v.len == 0 || v.u.dims != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
+                "': NULL tuple");
+      Shape s;
+      for (int i = 0; i < v.len; ++i) s.push_back(v.u.dims[i]);
+      return ParamValue::of_shape(s);
+    }
+    case MXN_VALUE_DTYPE: return ParamValue::of_dtype(dtype_checked(static_cast<int32_t>(v.u.i)));
+    case MXN_VALUE_DEVICE: {
+      MXN_CHECK(v.u.i >= 1 && v.u.i <= 3 && v.len >= 0, ErrorCode::kInvalidArg, "parameter '",
+                key, "': bad device (type ", v.u.i, ", id ", v.len, ")");
+      Device d{static_cast<DeviceType>(v.u.i), v.len};
+      return ParamValue::of_device(d);
+    }
+    default: break;
+  }
+  throw_error(ErrorCode::kInvalidArg, cat("parameter '", key, "': unknown value type ", v.type));
+}
+
 OpParams params_from_values(const OpDef& op, int32_t num_params, const char* const* keys,
                        const mxn_value* values) {
   MXN_CHECK(num_params >= 0, ErrorCode::kInvalidArg, "num_params is negative");
@@ -107,7 +108,7 @@ OpParams params_from_values(const OpDef& op, int32_t num_params, const char* con
     vals = heap_vals.data();
   }
   for (int32_t k = 0; k < num_params; ++k) {
-    vals[k] = to_param_value(values[k], keys[k] ? keys[k] : "(null)");
+    vals[k] = param_value(values[k], keys[k] ? keys[k] : "(null)");
   }
   return OpParams::parse(op, num_params, keys, vals);
 }

@@ -10,33 +10,6 @@ using mxn::capi::checked;
 
 namespace mxn::capi {
 
-ParamValue value_of_train(const mxn_value& v, const char* key) {
-  switch (v.type) {
-    case MXN_VALUE_NONE: return ParamValue::none();
-    case MXN_VALUE_INT: return ParamValue::of_int(v.u.i);
-    case MXN_VALUE_FLOAT: return ParamValue::of_float(v.u.f);
-    case MXN_VALUE_BOOL: return ParamValue::of_bool(v.u.i != 0);
-    case MXN_VALUE_STRING:
-      MXN_CHECK(v.u.s != nullptr, ErrorCode::kInvalidArg, "parameter '", key, "': NULL string");
-      return ParamValue::of_string(v.u.s);
-    case MXN_VALUE_SHAPE: {
-      MXN_CHECK(v.len >= 0 && v.len <= kMaxNdim, ErrorCode::kInvalidArg, "parameter '", key,
-                "': a tuple of ", v.len, " values (at most ", kMaxNdim, ")");
-      MXN_CHECK(v.len == 0 || v.u.dims != nullptr, ErrorCode::kInvalidArg, "parameter '", key,
-                "': NULL tuple");
-      Shape s;
-      for (int i = 0; i < v.len; ++i) s.push_back(v.u.dims[i]);
-      return ParamValue::of_shape(s);
-    }
-    case MXN_VALUE_DTYPE: return ParamValue::of_dtype(dtype_checked(static_cast<int32_t>(v.u.i)));
-    case MXN_VALUE_DEVICE:
-      MXN_CHECK(v.u.i >= 1 && v.u.i <= 3 && v.len >= 0, ErrorCode::kInvalidArg, "parameter '",
-                key, "': bad device");
-      return ParamValue::of_device(Device{static_cast<DeviceType>(v.u.i), v.len});
-    default: break;
-  }
-  throw_error(ErrorCode::kInvalidArg, cat("parameter '", key, "': unknown value type ", v.type));
-}
 
 std::vector<ParamValue> values_of(int32_t num, const char* const* keys, const mxn_value* values) {
   MXN_CHECK(num >= 0, ErrorCode::kInvalidArg, "num_params is negative");
@@ -45,7 +18,7 @@ std::vector<ParamValue> values_of(int32_t num, const char* const* keys, const mx
   std::vector<ParamValue> out;
   for (int32_t i = 0; i < num; ++i) {
     MXN_CHECK(keys[i] != nullptr, ErrorCode::kInvalidArg, "parameter name ", i, " is NULL");
-    out.push_back(value_of_train(values[i], keys[i]));
+    out.push_back(param_value(values[i], keys[i]));
   }
   return out;
 }
@@ -169,7 +142,7 @@ int mxn_optimizer_set_param(mxn_optimizer* o, const char* key, const mxn_value* 
   auto* h = opt_of(o);
   const std::string k = name_of(key, "key");
   MXN_CHECK(value != nullptr, ErrorCode::kInvalidArg, "value is NULL");
-  h->opt->set_param(k, capi::value_of_train(*value, key));
+  h->opt->set_param(k, capi::param_value(*value, key));
   MXN_API_END();
 }
 

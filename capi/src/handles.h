@@ -47,6 +47,8 @@ mxn_ndarray* new_handle(NDArray a);
 mxn_strings* new_strings(std::vector<std::string> items);
 // The symbol behind a handle (c_api_symbol.cc).
 const Symbol& symbol_of(const mxn_symbol* h, const char* what);
+// One typed C value -> a core parameter value (c_api_op.cc); `key` names it in errors.
+ParamValue param_value(const mxn_value& v, const char* key);
 // Typed C values -> an operator's parsed parameters (c_api_op.cc).
 OpParams params_from_values(const OpDef& op, int32_t num_params, const char* const* keys,
                             const mxn_value* values);

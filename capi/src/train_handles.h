@@ -45,6 +45,5 @@ H* checked(H* h, uint32_t magic, const char* what, const char* type) {
 }
 // Typed C values -> ParamValues (the same conversion as operator parameters).
 std::vector<ParamValue> values_of(int32_t num, const char* const* keys, const mxn_value* values);
-ParamValue value_of_train(const mxn_value& v, const char* key);
 
 }  // namespace mxn::capi

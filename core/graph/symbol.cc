@@ -7,6 +7,7 @@
 
 #include "core/base/json.h"
 #include "core/base/json_value.h"
+#include "core/graph/gradient_pass.h"
 
 namespace mxn {
 
@@ -176,26 +177,7 @@ Symbol Symbol::output(size_t index) const {
   return s;
 }
 
-std::vector<NodePtr> Symbol::topo() const {
-  std::vector<NodePtr> order;
-  std::unordered_set<const Node*> seen;
-  std::vector<std::pair<NodePtr, size_t>> stack;
-  for (const NodeEntry& h : outputs) {
-    if (!seen.insert(h.node.get()).second) continue;
-    stack.push_back({h.node, 0});
-    while (!stack.empty()) {
-      auto& [n, next] = stack.back();
-      if (next < n->inputs.size()) {
-        const NodePtr& child = n->inputs[next++].node;
-        if (seen.insert(child.get()).second) stack.push_back({child, 0});
-      } else {
-        order.push_back(n);
-        stack.pop_back();
-      }
-    }
-  }
-  return order;
-}
+std::vector<NodePtr> Symbol::topo() const { return topo_order(outputs); }
 
 Symbol Symbol::internals() const {
   Symbol s;

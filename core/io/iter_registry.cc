@@ -66,23 +66,6 @@ std::vector<const IterDef*> IterRegistry::list() const {
 
 namespace {
 
-void write_value(std::string& out, const ParamValue& v) {
-  switch (v.kind) {
-    case ParamType::kNone: out += "null"; break;
-    case ParamType::kInt: out += std::to_string(v.i); break;
-    case ParamType::kFloat: out += cat(v.f); break;
-    case ParamType::kBool: out += v.i ? "true" : "false"; break;
-    case ParamType::kString: json_quote(out, v.s); break;
-    case ParamType::kShape: {
-      out += '[';
-      for (int i = 0; i < v.shape.ndim(); ++i) out += (i ? "," : "") + std::to_string(v.shape[i]);
-      out += ']';
-      break;
-    }
-    case ParamType::kDType: json_quote(out, dtype_name(v.dtype)); break;
-    case ParamType::kDevice: json_quote(out, v.device.str()); break;
-  }
-}
 
 }  // namespace
 
@@ -98,24 +81,9 @@ const std::string& IterRegistry::schema_json() {
       json_quote(out, d->name);
       out += ",\"doc\":";
       json_quote(out, d->doc);
-      out += ",\"params\":[";
-      for (size_t i = 0; i < d->params.size(); ++i) {
-        const ParamSpec& p = d->params[i];
-        if (i) out += ',';
-        out += "{\"name\":";
-        json_quote(out, p.name);
-        out += ",\"type\":";
-        json_quote(out, param_type_name(p.type));
-        out += ",\"type_code\":" + std::to_string(static_cast<int>(p.type));
-        out += ",\"required\":";
-        out += p.required ? "true" : "false";
-        out += ",\"default\":";
-        write_value(out, p.default_value);
-        out += ",\"doc\":";
-        json_quote(out, p.doc);
-        out += '}';
-      }
-      out += "]}";
+      out += ",\"params\":";
+      write_param_specs_json(out, d->params);
+      out += "}";
     }
     out += "]}";
     schema_ = std::move(out);

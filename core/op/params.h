@@ -62,6 +62,10 @@ struct ParamSpec {
   std::vector<std::string> choices;  // kString enumerations
 };
 
+// Appends specs as the JSON array every schema uses (operators, iterators, optimizers):
+// name, type, type_code, required, nullable, default, choices, doc.
+void write_param_specs_json(std::string& out, const std::vector<ParamSpec>& specs);
+
 // Coerces `v` to the declared type (int -> float, int -> 1-tuple shape, 0/1 -> bool, ...);
 // throws kInvalidArg naming the operator and the parameter.
 ParamValue coerce_param(const OpDef& op, const ParamSpec& spec, const ParamValue& v);

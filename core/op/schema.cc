@@ -65,9 +65,23 @@ void write_op(std::string& out, const OpDef& op) {
   } else {
     json_quote(out, op.variadic_count);
   }
-  out += ",\"params\":[";
-  for (size_t i = 0; i < op.params.size(); ++i) {
-    const ParamSpec& p = op.params[i];
+  out += ",\"params\":";
+  write_param_specs_json(out, op.params);
+  out += ",\"outputs\":";
+  write_strings(out, op.outputs);
+  out += ",\"differentiable\":";
+  out += op.gradient ? "true" : "false";
+  out += ",\"uses_random\":";
+  out += op.uses_random ? "true" : "false";
+  out += '}';
+}
+
+}  // namespace
+
+void write_param_specs_json(std::string& out, const std::vector<ParamSpec>& specs) {
+  out += '[';
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const ParamSpec& p = specs[i];
     if (i) out += ',';
     out += "{\"name\":";
     json_quote(out, p.name);
@@ -86,16 +100,8 @@ void write_op(std::string& out, const OpDef& op) {
     json_quote(out, p.doc);
     out += '}';
   }
-  out += "],\"outputs\":";
-  write_strings(out, op.outputs);
-  out += ",\"differentiable\":";
-  out += op.gradient ? "true" : "false";
-  out += ",\"uses_random\":";
-  out += op.uses_random ? "true" : "false";
-  out += '}';
+  out += ']';
 }
-
-}  // namespace
 
 std::string op_schema_to_json(std::vector<const OpDef*> ops) {
   std::sort(ops.begin(), ops.end(), [](const OpDef* a, const OpDef* b) { return a->name < b->name; });
