@@ -7,8 +7,9 @@ Each framework runs in its own interpreter (bench/setup_peers.sh makes .venv-mxn
 .venv-torch): it builds the network (examples/symbols for mxnext and MXNet — the same file,
 imported under each framework's name — and the same layers in torch.nn), runs --steps training
 steps (forward, backward, SGD update) on random data, and reports the peak resident set size
-above the baseline measured after the imports. mxnext also prints its planned internal memory
-with and without planning."""
+above the baseline measured after the imports. mxnext and MXNet run the same Module code
+(bind, init_params with Xavier, SGD with momentum); mxnext also prints its planned internal
+memory with and without planning."""
 import argparse
 import json
 import os
@@ -37,34 +38,21 @@ sys.path.insert(0, ROOT + "/examples")
 base = rss_mb()
 from symbols import NETWORKS
 sym = NETWORKS[NET](num_classes=1000)
-mod = mx.mod.Module(sym, context=mx.cpu()) if {use_module} else None
+mod = mx.mod.Module(sym, context=mx.cpu())
 t = time.time()
-if mod is not None:
-    mod.bind(data_shapes=[("data", (BATCH, 3, 224, 224))],
-             label_shapes=[("softmax_label", (BATCH,))])
-    mod.init_params(mx.init.Xavier())
-    mod.init_optimizer(optimizer="sgd", optimizer_params={{"learning_rate": 0.01, "momentum": 0.9}})
-    batch = mx.io.DataBatch([mx.nd.array(np.random.rand(BATCH, 3, 224, 224))],
-                            [mx.nd.array(np.random.randint(0, 1000, BATCH))])
-    for _ in range(STEPS):
-        mod.forward(batch, is_train=True)
-        mod.backward()
-        mod.update()
-    mx.nd.waitall()
-    report = None
-else:
-    exe = sym.simple_bind(mx.cpu(), data=(BATCH, 3, 224, 224))
-    for n, a in exe.arg_dict.items():
-        a[:] = np.random.uniform(-0.01, 0.01, a.shape) if n != "softmax_label" else 1
-    moms = {{n: mx.nd.zeros(g.shape) for n, g in exe.grad_dict.items()}}
-    for _ in range(STEPS):
-        exe.forward(is_train=True)
-        exe.backward()
-        for n, g in exe.grad_dict.items():  # SGD with momentum, as MXNet's Module runs it
-            w = exe.arg_dict[n]
-            mx.nd.sgd_mom_update(w, g, moms[n], out=w, lr=0.01, momentum=0.9)
-    mx.nd.waitall()
-    report = json.loads(exe.memory_report()) if hasattr(exe, "memory_report") else None
+mod.bind(data_shapes=[("data", (BATCH, 3, 224, 224))],
+         label_shapes=[("softmax_label", (BATCH,))])
+mod.init_params(mx.init.Xavier())
+mod.init_optimizer(optimizer="sgd", optimizer_params={{"learning_rate": 0.01, "momentum": 0.9}})
+batch = mx.io.DataBatch([mx.nd.array(np.random.rand(BATCH, 3, 224, 224))],
+                        [mx.nd.array(np.random.randint(0, 1000, BATCH))])
+for _ in range(STEPS):
+    mod.forward(batch, is_train=True)
+    mod.backward()
+    mod.update()
+mx.nd.waitall()
+execs = getattr(mod, "_execs", None)  # mxnext's Module keeps its executors here
+report = json.loads(execs[0].memory_report()) if execs else None
 print(json.dumps({{"peak_above_baseline_mb": peak_mb() - base, "seconds_per_step":
                   (time.time() - t) / STEPS, "report": report}}))
 """
@@ -121,9 +109,9 @@ def main():
     args = [a.net, str(a.batch), str(a.steps), ROOT]
     runs = {
         "mxnext": (os.path.join(ROOT, ".venv", "bin", "python"),
-                   MX_LIKE.format(module="mxnext", use_module="False")),
+                   MX_LIKE.format(module="mxnext")),
         "mxnet": (os.path.join(ROOT, ".venv-mxnet", "bin", "python"),
-                  MX_LIKE.format(module="mxnet", use_module="True")),
+                  MX_LIKE.format(module="mxnet")),
         "pytorch": (os.path.join(ROOT, ".venv-torch", "bin", "python"), TORCH),
     }
     print(f"{a.net} training, batch {a.batch}, {a.steps} steps, 2 threads")
