@@ -44,7 +44,8 @@ mod.bind(data_shapes=[("data", (BATCH, 3, 224, 224))],
          label_shapes=[("softmax_label", (BATCH,))])
 mod.init_params(mx.init.Xavier())
 mod.init_optimizer(optimizer="sgd", optimizer_params={{"learning_rate": 0.01, "momentum": 0.9}})
-batch = mx.io.DataBatch([mx.nd.array(np.random.rand(BATCH, 3, 224, 224))],
+# The batch is made by the framework itself (no float64 NumPy temporary), as PyTorch's is.
+batch = mx.io.DataBatch([mx.random.uniform(shape=(BATCH, 3, 224, 224))],
                         [mx.nd.array(np.random.randint(0, 1000, BATCH))])
 for _ in range(STEPS):
     mod.forward(batch, is_train=True)

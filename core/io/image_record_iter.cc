@@ -50,6 +50,10 @@ class ImageRecordIter : public DataIter {
     MXN_CHECK(prefetch >= 1, ErrorCode::kInvalidArg, "prefetch_buffer must be >= 1");
     num_parts_ = static_cast<int>(p.get_int("num_parts"));
     part_index_ = static_cast<int>(p.get_int("part_index"));
+    // OpenCV's codes (MXNet passes them through); bilinear (1) is the only one implemented.
+    const int64_t inter = p.get_int("inter_method");
+    MXN_CHECK(inter == 1, ErrorCode::kNotImplemented, "inter_method=", inter,
+              " is not supported: resizing is bilinear (inter_method=1)");
 
     aug_.channels = static_cast<int>(ds[0]);
     aug_.height = static_cast<int>(ds[1]);
@@ -353,7 +357,8 @@ IterDef& image_record_params(IterDef& d, bool uint8_out) {
       .param("max_aspect_ratio", ParamType::kFloat, ParamValue::of_float(1.0),
              "Largest width/height ratio for random_resized_crop.")
       .param("inter_method", ParamType::kInt, ParamValue::of_int(1),
-             "Interpolation (accepted for compatibility; resizing is bilinear).")
+             "Interpolation, OpenCV's codes: only 1 (bilinear) is implemented; others are an "
+             "error.")
       .param("skip_corrupt", ParamType::kBool, ParamValue::of_bool(false),
              "Leave corrupt records out with a warning instead of failing at next().")
       .param("verbose", ParamType::kBool, ParamValue::of_bool(false), "Accepted for compatibility.");

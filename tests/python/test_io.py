@@ -321,3 +321,13 @@ def test_prefetching_iter_joins_iterators_and_reraises_errors(image_rec, tmp_pat
         pf.next()
     assert pf.next().data[0].shape == (10, 3, 8, 8)
     pf.close()
+
+
+def test_unsupported_interpolation_is_an_error_not_ignored():
+    rec = os.path.join(DATA, "images.rec")
+    with pytest.raises(mx.NotImplementedMXNetError, match="inter_method=2"):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 8, 8), batch_size=2,
+                              inter_method=2)
+    it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 8, 8), batch_size=2,
+                               inter_method=1)
+    assert next(iter(it)).data[0].shape == (2, 3, 8, 8)

@@ -94,7 +94,7 @@ def ImageRecordIter(*, path_imgrec, data_shape, batch_size, path_imgidx='', labe
     max_aspect_ratio : float, default 1.0
         Largest width/height ratio for random_resized_crop.
     inter_method : int, default 1
-        Interpolation (accepted for compatibility; resizing is bilinear).
+        Interpolation, OpenCV's codes: only 1 (bilinear) is implemented; others are an error.
     skip_corrupt : bool, default False
         Leave corrupt records out with a warning instead of failing at next().
     verbose : bool, default False
@@ -171,7 +171,7 @@ def ImageRecordUInt8Iter(*, path_imgrec, data_shape, batch_size, path_imgidx='',
     max_aspect_ratio : float, default 1.0
         Largest width/height ratio for random_resized_crop.
     inter_method : int, default 1
-        Interpolation (accepted for compatibility; resizing is bilinear).
+        Interpolation, OpenCV's codes: only 1 (bilinear) is implemented; others are an error.
     skip_corrupt : bool, default False
         Leave corrupt records out with a warning instead of failing at next().
     verbose : bool, default False
