@@ -6,6 +6,7 @@
 #include "core/base/env.h"
 #include "core/base/json.h"
 #include "core/graph/gradient_pass.h"
+#include "core/op/workspace.h"
 
 namespace mxn {
 
@@ -469,7 +470,8 @@ std::string Executor::memory_report() const {
              ", \"coshare_saved_bytes\": ", plan_.coshare_saved_bytes,
              ", \"arguments_bytes\": ", params, ", \"gradients_bytes\": ", grads,
              ", \"aux_bytes\": ", aux, ", \"outputs_bytes\": ", outs,
-             ", \"peak_bytes\": ", planned + params + grads + aux + outs, "}");
+             ", \"peak_bytes\": ", planned + params + grads + aux + outs,
+             ", \"workspace_peak_bytes\": ", workspace_stats().peak_bytes, "}");
   return out;
 }
 

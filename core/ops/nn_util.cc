@@ -39,17 +39,6 @@ std::vector<int64_t> spatial_param(const OpParams& p, const char* name, int nsp,
   return std::vector<int64_t>(s.data(), s.data() + nsp);
 }
 
-Workspace::~Workspace() {
-  for (const auto& [p, bytes] : blocks_) CpuPool::get().free(p, bytes);
-}
-
-void* Workspace::alloc_bytes(size_t bytes) {
-  size_t block = 0;
-  void* p = CpuPool::get().alloc(bytes, &block);
-  blocks_.push_back({p, block});
-  return p;
-}
-
 void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
                 const std::function<void(const std::vector<TBlob>&, const std::vector<TBlob>&)>& fn) {
   std::vector<std::vector<float>> bufs;

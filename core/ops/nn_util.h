@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/graph/gradient.h"
+#include "core/op/workspace.h"
 #include "core/ops/elemwise_util.h"
 
 #if !defined(__EMSCRIPTEN__) && !defined(MXN_NO_BLAS)
@@ -129,24 +130,6 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   gemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Temporary memory for one kernel call, from the pooled allocator: released when the kernel
-// returns, so the pool hands the same blocks to the next call on any thread. Memory is kept
-// (never returned to the OS, DESIGN §11) without one copy per thread.
-class Workspace {
- public:
-  Workspace() = default;
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  ~Workspace();
-  void* alloc_bytes(size_t bytes);
-  template <typename T>
-  T* alloc(int64_t count) {
-    return static_cast<T*>(alloc_bytes(static_cast<size_t>(count) * sizeof(T)));
-  }
-
- private:
-  std::vector<std::pair<void*, size_t>> blocks_;
-};
 
 // Runs fn(in, out) with float16 blobs replaced by float32 copies (outputs are converted back
 // afterwards); other blobs pass through. Used by kernels that compute in float.

@@ -61,6 +61,7 @@ def test_inference_memory_plan_on_a_real_network(monkeypatch):
     # A short network: the bound is two buffers of the largest activation plus small ones.
     assert rep["planned_bytes"] * 2 <= rep["unplanned_bytes"], rep
     assert rep["inplace_saved_bytes"] > 0  # the ReLUs overwrite their inputs
+    assert rep["workspace_peak_bytes"] > 0  # the convolutions' im2col buffers
 
 
 def test_print_summary_counts_every_parameter(capsys):

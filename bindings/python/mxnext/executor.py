@@ -95,7 +95,9 @@ class Executor:
                   f"gradients                {mib(rep['gradients_bytes'])}",
                   f"auxiliary states         {mib(rep['aux_bytes'])}",
                   f"outputs                  {mib(rep['outputs_bytes'])}",
-                  f"peak                     {mib(rep['peak_bytes'])}"]
+                  f"peak                     {mib(rep['peak_bytes'])}",
+                  f"kernel workspace (peak held at once in this process) "
+                  f"{mib(rep['workspace_peak_bytes'])}"]
         return "\n".join(lines)
 
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
