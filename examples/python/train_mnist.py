@@ -3,6 +3,12 @@ trained with FeedForward on two CPU contexts (data parallel through the 'local' 
 Speedometer; then the checkpoint is loaded back with Module and the held-out accuracy printed.
 
     python examples/python/train_mnist.py [--epochs N] [--prefix DIR/name] [--data rec]
+                                          [--heldout FILE]
+
+With --heldout FILE the held-out digits ("data", (n, 1, 28, 28) float32), their labels
+("label") and Python's predicted probabilities ("prob", (n, 10)) are saved with mx.nd.save, so
+that another front end (examples/r/predict_mnist.R) can predict them from the checkpoint and
+compare.
 
 With --data rec the digits are first packed as PNG records into .rec files (mx.recordio, as
 im2rec would) and training reads them through mx.io.ImageRecordIter (decoding on the core's
@@ -57,7 +63,7 @@ def pack_records(X, y, path):
     return path + ".rec"
 
 
-def train(epochs=10, batch_size=64, data="ndarray", prefix=None, log=True):
+def train(epochs=10, batch_size=64, data="ndarray", prefix=None, log=True, heldout=None):
     """Trains, checkpoints, reloads and returns the held-out accuracy."""
     t0 = time.time()
     mx.random.seed(42)
@@ -94,6 +100,10 @@ def train(epochs=10, batch_size=64, data="ndarray", prefix=None, log=True):
     mod.bind(data_shapes=[("data", (bs, 1, 28, 28))], for_training=False)
     probs = mod.predict(mx.io.NDArrayIter(Xv, None, bs)).asnumpy()
     acc = float((probs.argmax(axis=1) == yv).mean())
+    if heldout:
+        mx.nd.save(heldout, {"data": mx.nd.array(Xv, dtype="float32"),
+                             "label": mx.nd.array(yv, dtype="float32"),
+                             "prob": mx.nd.array(probs, dtype="float32")})
     if log:
         print(f"checkpoint {prefix}-{epochs:04d}.params reloaded: held-out accuracy "
               f"{acc * 100:.2f}% on {len(Xv)} digits; training {t_train:.1f} s, total "
@@ -107,9 +117,11 @@ def main():
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--prefix", default=None)
     ap.add_argument("--data", choices=["ndarray", "rec"], default="ndarray")
+    ap.add_argument("--heldout", default=None,
+                    help="save the held-out digits, labels and predicted probabilities here")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    acc = train(args.epochs, args.batch_size, args.data, args.prefix)
+    acc = train(args.epochs, args.batch_size, args.data, args.prefix, heldout=args.heldout)
     if acc < 0.97:
         print("FAILED: held-out accuracy below 97%")
         return 1

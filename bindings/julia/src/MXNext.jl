@@ -11,6 +11,7 @@ module MXNext
 using Libdl
 
 export NDArray, SymbolicNode, Executor, MXError, Variable, @chain
+export FeedForward, fit, predict, SGD, ArrayDataProvider
 
 # ---- loader ------------------------------------------------------------------------------------
 
@@ -478,6 +479,7 @@ seed!(s::Integer) = check(@ccall libmxnext.mxn_random_seed(UInt64(s)::UInt64)::C
 # ---- generated operators, then arithmetic on top of them ---------------------------------------
 
 include("gen_ops.jl")
+include("training.jl")
 
 Base.:+(a::NDArray, b::NDArray) = broadcast_add(a, b)
 Base.:-(a::NDArray, b::NDArray) = broadcast_sub(a, b)

@@ -488,6 +488,131 @@ SEXP mxr_nd_load(SEXP path) {
   return res;
 }
 
+/* ---- training: optimizers, initializers, metrics, kvstore --------------------------------- */
+
+static void opt_finalize(SEXP p) {
+  mxn_optimizer_free((mxn_optimizer*)R_ExternalPtrAddr(p));
+  R_ClearExternalPtr(p);
+}
+static void init_finalize(SEXP p) {
+  mxn_initializer_free((mxn_initializer*)R_ExternalPtrAddr(p));
+  R_ClearExternalPtr(p);
+}
+static void metric_finalize(SEXP p) {
+  mxn_metric_free((mxn_metric*)R_ExternalPtrAddr(p));
+  R_ClearExternalPtr(p);
+}
+static void kv_finalize(SEXP p) {
+  mxn_kvstore_free((mxn_kvstore*)R_ExternalPtrAddr(p));
+  R_ClearExternalPtr(p);
+}
+static mxn_optimizer* opt(SEXP p) { return (mxn_optimizer*)unwrap(p, "MXOptimizer"); }
+static mxn_initializer* ini(SEXP p) { return (mxn_initializer*)unwrap(p, "MXInitializer"); }
+static mxn_metric* met(SEXP p) { return (mxn_metric*)unwrap(p, "MXMetric"); }
+static mxn_kvstore* kvs(SEXP p) { return (mxn_kvstore*)unwrap(p, "MXKVStore"); }
+
+SEXP mxr_opt_create(SEXP name, SEXP keys, SEXP types, SEXP values) {
+  const char** k;
+  mxn_value* v;
+  to_values(keys, types, values, &k, &v);
+  mxn_optimizer* out = NULL;
+  CHECK(mxn_optimizer_create(CHAR(STRING_ELT(name, 0)), Rf_length(keys), k, v, &out));
+  return wrap(out, "MXOptimizer", opt_finalize);
+}
+
+SEXP mxr_opt_set_param_name(SEXP o, SEXP index, SEXP name) {
+  CHECK(mxn_optimizer_set_param_name(opt(o), (int64_t)Rf_asReal(index),
+                                     CHAR(STRING_ELT(name, 0))));
+  return R_NilValue;
+}
+
+SEXP mxr_opt_update(SEXP o, SEXP index, SEXP weight, SEXP grad) {
+  CHECK(mxn_optimizer_update(opt(o), (int64_t)Rf_asReal(index), NULL, nd(weight), nd(grad)));
+  return R_NilValue;
+}
+
+SEXP mxr_opt_rates(SEXP o, SEXP index) {
+  double lr = 0, wd = 0;
+  CHECK(mxn_optimizer_rates(opt(o), (int64_t)Rf_asReal(index), NULL, &lr, &wd));
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = lr;
+  REAL(out)[1] = wd;
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP mxr_init_create(SEXP name, SEXP keys, SEXP types, SEXP values) {
+  const char** k;
+  mxn_value* v;
+  to_values(keys, types, values, &k, &v);
+  mxn_initializer* out = NULL;
+  CHECK(mxn_initializer_create(CHAR(STRING_ELT(name, 0)), Rf_length(keys), k, v, &out));
+  return wrap(out, "MXInitializer", init_finalize);
+}
+
+SEXP mxr_init_apply(SEXP i, SEXP name, SEXP array) {
+  CHECK(mxn_initializer_apply(ini(i), CHAR(STRING_ELT(name, 0)), NULL, nd(array)));
+  CHECK(mxn_ndarray_wait_to_read(nd(array)));
+  return R_NilValue;
+}
+
+SEXP mxr_metric_create(SEXP name, SEXP keys, SEXP types, SEXP values) {
+  const char** k;
+  mxn_value* v;
+  to_values(keys, types, values, &k, &v);
+  mxn_metric* out = NULL;
+  CHECK(mxn_metric_create(CHAR(STRING_ELT(name, 0)), Rf_length(keys), k, v, &out));
+  return wrap(out, "MXMetric", metric_finalize);
+}
+
+SEXP mxr_metric_update(SEXP m, SEXP labels, SEXP preds) {
+  CHECK(mxn_metric_update(met(m), Rf_length(labels), nd_list(labels), Rf_length(preds),
+                          nd_list(preds)));
+  return R_NilValue;
+}
+
+SEXP mxr_metric_reset(SEXP m) {
+  CHECK(mxn_metric_reset(met(m), 0));
+  return R_NilValue;
+}
+
+/* The values with their names. */
+SEXP mxr_metric_get(SEXP m) {
+  int32_t n = 0;
+  double vals[64];
+  CHECK(mxn_metric_get(met(m), 0, 64, vals, &n));
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP nms = PROTECT(Rf_allocVector(STRSXP, n));
+  for (int i = 0; i < n; ++i) {
+    const char* s = NULL;
+    CHECK(mxn_metric_name(met(m), i, &s));
+    REAL(out)[i] = vals[i];
+    SET_STRING_ELT(nms, i, Rf_mkCharCE(s ? s : "", CE_UTF8));
+  }
+  Rf_setAttrib(out, R_NamesSymbol, nms);
+  UNPROTECT(2);
+  return out;
+}
+
+SEXP mxr_kv_create(SEXP type) {
+  mxn_kvstore* out = NULL;
+  CHECK(mxn_kvstore_create(CHAR(STRING_ELT(type, 0)), &out));
+  return wrap(out, "MXKVStore", kv_finalize);
+}
+
+/* type, rank, number of workers. */
+SEXP mxr_kv_info(SEXP k) {
+  const char* type = NULL;
+  int32_t rank = 0, num = 0;
+  CHECK(mxn_kvstore_info(kvs(k), &type, &rank, &num));
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(out, 0, Rf_mkString(type ? type : ""));
+  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(rank));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(num));
+  UNPROTECT(1);
+  return out;
+}
+
 /* ---- registration ------------------------------------------------------------------------ */
 
 static const R_CallMethodDef calls[] = {
@@ -514,6 +639,18 @@ static const R_CallMethodDef calls[] = {
     {"mxr_exec_outputs", (DL_FUNC)&mxr_exec_outputs, 1},
     {"mxr_nd_save", (DL_FUNC)&mxr_nd_save, 3},
     {"mxr_nd_load", (DL_FUNC)&mxr_nd_load, 1},
+    {"mxr_opt_create", (DL_FUNC)&mxr_opt_create, 4},
+    {"mxr_opt_set_param_name", (DL_FUNC)&mxr_opt_set_param_name, 3},
+    {"mxr_opt_update", (DL_FUNC)&mxr_opt_update, 4},
+    {"mxr_opt_rates", (DL_FUNC)&mxr_opt_rates, 2},
+    {"mxr_init_create", (DL_FUNC)&mxr_init_create, 4},
+    {"mxr_init_apply", (DL_FUNC)&mxr_init_apply, 3},
+    {"mxr_metric_create", (DL_FUNC)&mxr_metric_create, 4},
+    {"mxr_metric_update", (DL_FUNC)&mxr_metric_update, 3},
+    {"mxr_metric_reset", (DL_FUNC)&mxr_metric_reset, 1},
+    {"mxr_metric_get", (DL_FUNC)&mxr_metric_get, 1},
+    {"mxr_kv_create", (DL_FUNC)&mxr_kv_create, 1},
+    {"mxr_kv_info", (DL_FUNC)&mxr_kv_info, 1},
     {NULL, NULL, 0}};
 
 void R_init_mxnext(DllInfo* dll) {
