@@ -85,6 +85,18 @@ OpDef& common_params(OpDef& op, bool lazy_update) {
 
 OpDef& lr_param(OpDef& op) { return op.required("lr", ParamType::kFloat, "Learning rate."); }
 
+// The multi-precision momentum updates: weight, grad, float32 momentum and master weight.
+OpDef& mp_momentum_op(const char* name, const char* doc, bool lazy_update) {
+  return common_params(lr_param(update_op(name, doc)
+                                    .aux_input("mom", "float32 momentum (updated in place).")
+                                    .aux_input("weight32",
+                                               "float32 master weight (updated in place)."))
+                           .param("momentum", ParamType::kFloat, ParamValue::of_float(0.0),
+                                  "Decay rate of the momentum."),
+                       lazy_update)
+      .type_fn(mp_type);
+}
+
 struct Common {
   double lr, wd, rescale, clip;
   explicit Common(const OpParams& p)
@@ -465,18 +477,11 @@ MXN_OP_REGISTRATION =
         });
 
 MXN_OP_REGISTRATION =
-    common_params(
-        lr_param(update_op("mp_sgd_mom_update",
-                           "Multi-precision SGD with momentum (float32 momentum and master "
-                           "weight): mom = momentum*mom - lr*wd*weight32 - "
-                           "lr*clip(rescale_grad*grad); weight32 += mom; output = weight32 "
-                           "cast to the weight's dtype.")
-                     .aux_input("mom", "float32 momentum (updated in place).")
-                     .aux_input("weight32", "float32 master weight (updated in place)."))
-            .param("momentum", ParamType::kFloat, ParamValue::of_float(0.0),
-                   "Decay rate of the momentum."),
-        true)
-        .type_fn(mp_type)
+    mp_momentum_op("mp_sgd_mom_update",
+                   "Multi-precision SGD with momentum (float32 momentum and master weight): "
+                   "mom = momentum*mom - lr*wd*weight32 - lr*clip(rescale_grad*grad); "
+                   "weight32 += mom; output = weight32 cast to the weight's dtype.",
+                   true)
         .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
                 const std::vector<TBlob>& out) {
           const Common c(p);
@@ -498,17 +503,10 @@ MXN_OP_REGISTRATION =
         });
 
 MXN_OP_REGISTRATION =
-    common_params(
-        lr_param(update_op("mp_nag_mom_update",
-                           "Multi-precision Nesterov momentum: nag_mom_update on the float32 "
-                           "master weight and momentum; output = weight32 cast to the "
-                           "weight's dtype.")
-                     .aux_input("mom", "float32 momentum (updated in place).")
-                     .aux_input("weight32", "float32 master weight (updated in place)."))
-            .param("momentum", ParamType::kFloat, ParamValue::of_float(0.0),
-                   "Decay rate of the momentum."),
-        false)
-        .type_fn(mp_type)
+    mp_momentum_op("mp_nag_mom_update",
+                   "Multi-precision Nesterov momentum: nag_mom_update on the float32 master "
+                   "weight and momentum; output = weight32 cast to the weight's dtype.",
+                   false)
         .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
                 const std::vector<TBlob>& out) {
           const Common c(p);
