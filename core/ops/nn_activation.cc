@@ -323,6 +323,12 @@ MXN_REGISTER_OP(_backward_Activation)
         const T* y = in[2].ptr<T>();
         T* dx = out[0].ptr<T>();
         parallel_for(in[1].size(), a == Act::kRelu ? 1 : 16, [&](int64_t b, int64_t e) {
+          if (a == Act::kRelu) {  // the same product, written so that it vectorises
+            for (int64_t i = b; i < e; ++i) {
+              dx[i] = T(A(dy[i]) * (A(y[i]) > A(0) ? A(1) : A(0)));
+            }
+            return;
+          }
           for (int64_t i = b; i < e; ++i) {
             dx[i] = T(A(dy[i]) * act_grad<A>(a, A(x[i]), A(y[i])));
           }
