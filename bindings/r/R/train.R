@@ -72,13 +72,124 @@ mx.metric.create <- function(name, ...) {
   .mx.object(mxr_metric_create, name, list(...), "MXMetric")
 }
 
-#' A key-value store of the core ("local", "device").
+#' A key-value store of the core ("local", "device"); mx.kv.init, mx.kv.push, mx.kv.pull,
+#' mx.kv.pushpull and mx.kv.set.optimizer use it.
 #' @export
 mx.kv.create <- function(type = "local") {
   h <- .Call(mxr_kv_create, as.character(type))
   info <- .Call(mxr_kv_info, h)
   structure(list(handle = h, type = info[[1L]], rank = info[[2L]], num.workers = info[[3L]]),
             class = "MXKVStore")
+}
+
+# Keys as a list of single strings or whole numbers (a vector or a list of them). A key is a
+# label, passed unchanged (not an index: key 1 is the core's key 1, as in MXNet R).
+.mx.kv.keys <- function(keys) {
+  keys <- as.list(keys)
+  if (!length(keys)) stop("keys is empty", call. = FALSE)
+  for (k in keys) {
+    ok <- length(k) == 1L && ((is.character(k) && !is.na(k)) ||
+                              (is.numeric(k) && is.finite(k) && k == round(k)))
+    if (!ok) stop("every key must be a single string or a whole number", call. = FALSE)
+  }
+  keys
+}
+
+# The arrays of each key: for one key an MXNDArray or a list of them; for several keys a list
+# with one entry (an MXNDArray or a list of them) per key. Returns counts and the flat list.
+.mx.kv.groups <- function(n, values, what) {
+  is.nd <- function(v) inherits(v, "MXNDArray")
+  if (is.nd(values)) values <- list(values)
+  if (!is.list(values)) stop(sprintf("%s must be an MXNDArray or a list of them", what),
+                             call. = FALSE)
+  groups <- if (n == 1L && length(values) >= 1L && all(vapply(values, is.nd, logical(1)))) {
+    list(values)
+  } else {
+    if (length(values) != n) {
+      stop(sprintf("%s has %d entries for %d keys", what, length(values), n), call. = FALSE)
+    }
+    lapply(values, function(v) if (is.nd(v)) list(v) else v)
+  }
+  for (g in groups) {
+    if (!is.list(g) || !length(g) || !all(vapply(g, is.nd, logical(1)))) {
+      stop(sprintf("every key needs one or more MXNDArrays in %s", what), call. = FALSE)
+    }
+  }
+  list(counts = as.integer(lengths(groups)), arrays = unlist(groups, recursive = FALSE))
+}
+
+.mx.kv.check <- function(kv) {
+  if (!inherits(kv, "MXKVStore")) stop("kv must be an MXKVStore (mx.kv.create)", call. = FALSE)
+}
+
+#' Initialises keys of a KVStore with a copy of one array each.
+#' @param kv An MXKVStore from mx.kv.create.
+#' @param keys Keys: whole numbers or strings (a vector or a list); passed unchanged.
+#' @param values One MXNDArray per key (an MXNDArray for one key, else a list).
+#' @export
+mx.kv.init <- function(kv, keys, values) {
+  .mx.kv.check(kv)
+  keys <- .mx.kv.keys(keys)
+  if (inherits(values, "MXNDArray")) values <- list(values)
+  if (!is.list(values) || length(values) != length(keys) ||
+      !all(vapply(values, inherits, logical(1), "MXNDArray"))) {
+    stop("values must hold one MXNDArray per key", call. = FALSE)
+  }
+  .Call(mxr_kv_init, kv$handle, keys, values)
+  invisible(kv)
+}
+
+#' Pushes values: the arrays given for a key are summed, then the store's optimizer updates
+#' the stored value with the sum (mx.kv.set.optimizer), or the sum replaces it.
+#' @param priority Engine priority of the work (higher runs first); never changes values.
+#' @export
+mx.kv.push <- function(kv, keys, values, priority = 0) {
+  .mx.kv.check(kv)
+  keys <- .mx.kv.keys(keys)
+  g <- .mx.kv.groups(length(keys), values, "values")
+  .Call(mxr_kv_push, kv$handle, keys, g$counts, g$arrays, as.integer(priority))
+  invisible(kv)
+}
+
+#' Pulls the stored values into existing arrays of the key's shape (copied in place; another
+#' dtype is converted). Returns out invisibly.
+#' @export
+mx.kv.pull <- function(kv, keys, out, priority = 0) {
+  .mx.kv.check(kv)
+  keys <- .mx.kv.keys(keys)
+  g <- .mx.kv.groups(length(keys), out, "out")
+  .Call(mxr_kv_pull, kv$handle, keys, g$counts, g$arrays, as.integer(priority))
+  invisible(out)
+}
+
+#' Push then pull; out = NULL pulls back into the pushed arrays. Returns the arrays pulled
+#' into, invisibly.
+#' @export
+mx.kv.pushpull <- function(kv, keys, values, out = NULL, priority = 0) {
+  .mx.kv.check(kv)
+  keys <- .mx.kv.keys(keys)
+  g <- .mx.kv.groups(length(keys), values, "values")
+  if (is.null(out)) {
+    .Call(mxr_kv_pushpull, kv$handle, keys, g$counts, g$arrays, NULL, NULL,
+          as.integer(priority))
+    return(invisible(values))
+  }
+  o <- .mx.kv.groups(length(keys), out, "out")
+  .Call(mxr_kv_pushpull, kv$handle, keys, g$counts, g$arrays, o$counts, o$arrays,
+        as.integer(priority))
+  invisible(out)
+}
+
+#' Updates on the store with a core optimizer (mx.opt.create): every push then applies one
+#' update to the stored weight (state kept in the core per key), and pull returns the weight.
+#' @export
+mx.kv.set.optimizer <- function(kv, optimizer) {
+  .mx.kv.check(kv)
+  if (!inherits(optimizer, "MXOptimizer")) {
+    stop("optimizer must be an MXOptimizer (mx.opt.create)", call. = FALSE)
+  }
+  .Call(mxr_kv_set_optimizer, kv$handle, optimizer$handle)
+  invisible(kv)
 }
 
 .mx.layout <- function(X, n.label, layout) {

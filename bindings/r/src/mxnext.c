@@ -613,6 +613,69 @@ SEXP mxr_kv_info(SEXP k) {
   return out;
 }
 
+/* Keys as typed values: a list whose elements are a string (MXN_VALUE_STRING) or a whole
+ * number (MXN_VALUE_INT); R/train.R checks them first. Scratch memory from R_alloc. */
+static mxn_value* kv_keys(SEXP keys) {
+  int n = Rf_length(keys);
+  mxn_value* v = (mxn_value*)R_alloc(n > 0 ? n : 1, sizeof(mxn_value));
+  for (int i = 0; i < n; ++i) {
+    SEXP x = VECTOR_ELT(keys, i);
+    memset(&v[i], 0, sizeof(mxn_value));
+    if (Rf_isString(x) && Rf_length(x) == 1) {
+      v[i].type = MXN_VALUE_STRING;
+      v[i].u.s = CHAR(STRING_ELT(x, 0));
+    } else if ((Rf_isInteger(x) || Rf_isReal(x)) && Rf_length(x) == 1) {
+      v[i].type = MXN_VALUE_INT;
+      v[i].u.i = (int64_t)Rf_asReal(x);
+    } else {
+      Rf_error("key %d must be a single string or whole number", i + 1);
+    }
+  }
+  return v;
+}
+
+static int32_t* int_vec(SEXP x) {
+  int n = Rf_length(x);
+  int32_t* out = (int32_t*)R_alloc(n > 0 ? n : 1, sizeof(int32_t));
+  SEXP r = PROTECT(Rf_coerceVector(x, INTSXP));
+  for (int i = 0; i < n; ++i) out[i] = INTEGER(r)[i];
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP mxr_kv_init(SEXP k, SEXP keys, SEXP values) {
+  CHECK(mxn_kvstore_init(kvs(k), Rf_length(keys), kv_keys(keys), nd_list(values)));
+  return R_NilValue;
+}
+
+/* counts[i] arrays of `values` (a flat list) for key i. */
+SEXP mxr_kv_push(SEXP k, SEXP keys, SEXP counts, SEXP values, SEXP priority) {
+  CHECK(mxn_kvstore_push(kvs(k), Rf_length(keys), kv_keys(keys), int_vec(counts),
+                         nd_list(values), Rf_asInteger(priority)));
+  return R_NilValue;
+}
+
+SEXP mxr_kv_pull(SEXP k, SEXP keys, SEXP counts, SEXP outs, SEXP priority) {
+  CHECK(mxn_kvstore_pull(kvs(k), Rf_length(keys), kv_keys(keys), int_vec(counts),
+                         nd_list(outs), Rf_asInteger(priority)));
+  return R_NilValue;
+}
+
+/* out_counts NULL: pulls back into the pushed arrays. */
+SEXP mxr_kv_pushpull(SEXP k, SEXP keys, SEXP counts, SEXP values, SEXP out_counts, SEXP outs,
+                     SEXP priority) {
+  int with_outs = !Rf_isNull(out_counts);
+  CHECK(mxn_kvstore_pushpull(kvs(k), Rf_length(keys), kv_keys(keys), int_vec(counts),
+                             nd_list(values), with_outs ? int_vec(out_counts) : NULL,
+                             with_outs ? nd_list(outs) : NULL, Rf_asInteger(priority)));
+  return R_NilValue;
+}
+
+SEXP mxr_kv_set_optimizer(SEXP k, SEXP o) {
+  CHECK(mxn_kvstore_set_optimizer(kvs(k), opt(o)));
+  return R_NilValue;
+}
+
 /* ---- registration ------------------------------------------------------------------------ */
 
 static const R_CallMethodDef calls[] = {
@@ -651,6 +714,11 @@ static const R_CallMethodDef calls[] = {
     {"mxr_metric_get", (DL_FUNC)&mxr_metric_get, 1},
     {"mxr_kv_create", (DL_FUNC)&mxr_kv_create, 1},
     {"mxr_kv_info", (DL_FUNC)&mxr_kv_info, 1},
+    {"mxr_kv_init", (DL_FUNC)&mxr_kv_init, 3},
+    {"mxr_kv_push", (DL_FUNC)&mxr_kv_push, 5},
+    {"mxr_kv_pull", (DL_FUNC)&mxr_kv_pull, 5},
+    {"mxr_kv_pushpull", (DL_FUNC)&mxr_kv_pushpull, 7},
+    {"mxr_kv_set_optimizer", (DL_FUNC)&mxr_kv_set_optimizer, 2},
     {NULL, NULL, 0}};
 
 void R_init_mxnext(DllInfo* dll) {
