@@ -324,7 +324,7 @@ function guessType(value) {
 
 /** Writes one mxn_value (16 bytes) at p, converted to the declared type code as the Python
  * front end does (int: truncates, shape: a number is a 1-tuple, dtype: a name). */
-function writeValue(m, p, value, type) {
+export function writeValue(m, p, value, type) {
   const h32 = m.HEAP32;
   const put = (tag, len) => { h32[p >> 2] = tag; h32[(p >> 2) + 1] = len; };
   const i64 = new BigInt64Array(m.HEAPU8.buffer, p + 8, 1);

@@ -112,6 +112,40 @@ export function loadCheckpoint(symbolJson: string, params: ArrayBuffer | Uint8Ar
 export function saveCheckpoint(symbol: Symbol, argParams: Record<string, NDArray>,
   auxParams: Record<string, NDArray>): { symbolJson: string; params: Uint8Array };
 
+/** A key: an integer or a string (passed to the core unchanged). */
+export type KVKey = number | bigint | string;
+/** One key's arrays: an NDArray or several (a push sums them; a pull fills each). */
+export type KVArrays = NDArray | NDArray[];
+/** An optimizer of the core by name, with its schema parameters (learning_rate, wd,
+ * rescale_grad, clip_gradient, momentum, beta1, ...). */
+export class Optimizer {
+  constructor(name: string, params?: Record<string, number | boolean | string | null>);
+  readonly name: string;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+/** MXNet's KVStore over the core: one key with its arrays, or an array of keys with one entry
+ * per key. */
+export class KVStore {
+  constructor(type?: 'local' | 'device');
+  readonly type: string;
+  readonly rank: number;
+  readonly numWorkers: number;
+  readonly isDisposed: boolean;
+  init(keys: KVKey | KVKey[], values: NDArray | NDArray[]): this;
+  push(keys: KVKey | KVKey[], values: KVArrays | KVArrays[], opts?: { priority?: number }): this;
+  pull<T extends KVArrays | KVArrays[]>(keys: KVKey | KVKey[], out: T, opts?: { priority?: number }): T;
+  pushpull(keys: KVKey | KVKey[], values: KVArrays | KVArrays[], out?: KVArrays | KVArrays[] | null,
+    opts?: { priority?: number }): KVArrays | KVArrays[];
+  setOptimizer(optimizer: Optimizer): this;
+  dispose(): void;
+}
+export const kv: { create(type?: 'local' | 'device'): KVStore; KVStore: typeof KVStore };
+export const optimizer: {
+  create(name: string, params?: Record<string, number | boolean | string | null>): Optimizer;
+  Optimizer: typeof Optimizer;
+};
+
 type Public<T> = { [K in keyof T as K extends `_${string}` ? never : K]: T[K] };
 type Internal<T> = { [K in keyof T as K extends `_${string}` ? K : never]: T[K] };
 

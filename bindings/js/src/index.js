@@ -5,6 +5,7 @@ import * as ndm from './ndarray.js';
 import * as genNd from './gen/ops.js';
 import * as genSym from './gen/symbol_ops.js';
 import * as sym from './symbol.js';
+import * as kvm from './kvstore.js';
 
 export {
   init, memory, version, isLoaded, MXNetError, InvalidArgumentError, ShapeError, DTypeError,
@@ -13,6 +14,7 @@ export {
 } from './core.js';
 export { NDArray } from './ndarray.js';
 export { Symbol, Executor, Model, loadCheckpoint } from './symbol.js';
+export { KVStore, Optimizer } from './kvstore.js';
 
 function split(gen) {
   const pub = {}; const internal = {};
@@ -52,6 +54,12 @@ export const sym_ = Object.freeze({
   compose: sym.compose,
 });
 export { sym_ as sym, sym_ as symbol };
+
+/** Key-value stores (MXNet's mx.kv): mx.kv.create('local' | 'device'). */
+export const kv = Object.freeze({ create: kvm.create, KVStore: kvm.KVStore });
+
+/** The core's optimizers by name: mx.optimizer.create('sgd', {learning_rate: 0.1, ...}). */
+export const optimizer = Object.freeze({ create: kvm.createOptimizer, Optimizer: kvm.Optimizer });
 
 /** mx.random.seed(n): the counter-based generator (same numbers in every language). */
 export const random = Object.freeze({
