@@ -12,6 +12,7 @@ using Libdl
 
 export NDArray, SymbolicNode, Executor, MXError, Variable, @chain
 export FeedForward, fit, predict, SGD, ArrayDataProvider
+export KVStore, pull!, pushpull!, set_optimizer
 
 # ---- loader ------------------------------------------------------------------------------------
 
@@ -480,6 +481,7 @@ seed!(s::Integer) = check(@ccall libmxnext.mxn_random_seed(UInt64(s)::UInt64)::C
 
 include("gen_ops.jl")
 include("training.jl")
+include("kvstore.jl")
 
 Base.:+(a::NDArray, b::NDArray) = broadcast_add(a, b)
 Base.:-(a::NDArray, b::NDArray) = broadcast_sub(a, b)
