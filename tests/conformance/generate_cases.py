@@ -30,7 +30,7 @@ DTYPE_FLAG = {"float32": 0, "float64": 1, "float16": 2, "uint8": 3, "int32": 4, 
               "int64": 6, "bool": 7}
 TOL = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-14), "float16": (2e-3, 2e-3)}
 # Error codes of the C ABI (mxn_status).
-E_ARG, E_SHAPE, E_DTYPE = 1, 2, 3
+E_ARG, E_SHAPE, E_DTYPE, E_NOT_IMPLEMENTED = 1, 2, 3, 8
 
 
 class Gen:
@@ -1066,10 +1066,358 @@ def symbols(g):
     g.add("symbol", "checkpoint_roundtrip", steps)
 
 
+# ---- KVStore: push/pull and optimizer steps (MXNet's KVStore and Optimizer semantics) ------
+
+def kv(do, kv_="kv", **fields):
+    s = {"do": do, "kv": kv_}
+    s.update({k: v for k, v in fields.items() if v is not None})
+    return s
+
+
+def kv_err(step, error):
+    step["error"] = error
+    return step
+
+
+def _kv_sum(vals, dt):
+    """The store's reduction: float32 values summed in float32 in turn, every other dtype
+    through float64, then cast to the key's dtype (values here are small: no overflow)."""
+    if dt == "float32":
+        out = vals[0].copy()
+        for v in vals[1:]:
+            out = (out + v).astype("float32")
+        return out
+    return np.sum([v.astype("float64") for v in vals], axis=0).astype(dt)
+
+
+def ft_(ft, x):
+    """x as a scalar of float type ft (keeps NumPy's arithmetic in that type)."""
+    return np.dtype(ft).type(x)
+
+
+def _sgd_steps(w, grads, dt, lr, momentum=0.0, wd=0.0, rescale=1.0, clip=None, ftype=None):
+    """MXNet 1.x SGD through a KVStore: each push sums its gradients (_kv_sum), then
+    sgd_update (weight = (1 - lr*wd)*weight - lr*clip(rescale*grad)) or sgd_mom_update
+    (mom = momentum*mom - lr*wd*weight - lr*clip(rescale*grad); weight += mom), with the
+    arithmetic in `ftype` (float64: the reference; the weight's float type: to tell whether
+    the reference is exact). Returns the weight after every push."""
+    ft = ftype or "float64"
+    wcur = w.astype(ft)
+    mom = np.zeros_like(wcur)
+    out = []
+    for gs in grads:
+        gsum = _kv_sum(gs, dt).astype(ft)
+        gg = (gsum * ft_(ft, rescale)).astype(ft)
+        if clip is not None:
+            gg = np.clip(gg, -clip, clip).astype(ft)
+        if momentum:
+            mom = (ft_(ft, momentum) * mom - ft_(ft, lr) * ft_(ft, wd) * wcur
+                   - ft_(ft, lr) * gg).astype(ft)
+            if ftype is not None:
+                mom = mom.astype(dt).astype(ft)  # the state is kept in the weight's dtype
+            wcur = (wcur + mom).astype(ft)
+        else:
+            wcur = ((ft_(ft, 1.0) - ft_(ft, lr) * ft_(ft, wd)) * wcur - ft_(ft, lr) * gg).astype(ft)
+        if ftype is not None:
+            wcur = wcur.astype(dt).astype(ft)
+        out.append(wcur.astype(dt))
+    return out
+
+
+def _adam_steps(w, grads, dt, lr, beta1=0.9, beta2=0.999, eps=1e-8, wd=0.0, rescale=1.0,
+                t0=0):
+    """MXNet 1.x Adam through a KVStore, in float64: t counts the key's updates; the bias
+    correction is folded into the rate, lr_t = lr*sqrt(1 - beta2^t)/(1 - beta1^t); then
+    adam_update: g = rescale*grad + wd*weight; m = beta1*m + (1-beta1)*g;
+    v = beta2*v + (1-beta2)*g^2; weight -= lr_t*m/(sqrt(v) + epsilon)."""
+    wcur = w.astype("float64")
+    m = np.zeros_like(wcur)
+    v = np.zeros_like(wcur)
+    out = []
+    for t, gs in enumerate(grads, start=t0 + 1):
+        g = _kv_sum(gs, dt).astype("float64") * rescale + wd * wcur
+        lr_t = lr * math.sqrt(1.0 - beta2 ** t) / (1.0 - beta1 ** t)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        wcur = wcur - lr_t * m / (np.sqrt(v) + eps)
+        out.append(wcur.astype(dt))
+    return out
+
+
+def _sgd_checks(slots, w, grads, dt, **hp):
+    """check steps for the weights after each push: exact bytes when the float64 reference
+    equals the same steps done in the weight's own arithmetic (no rounding anywhere)."""
+    ref = _sgd_steps(w, grads, dt, **hp)
+    ftype = "float32" if dt == "float16" else dt
+    own = _sgd_steps(w, grads, dt, ftype=ftype, **hp)
+    exact = all(a.tobytes() == b.tobytes() for a, b in zip(ref, own))
+    return [check_step(s, r, exact) for s, r in zip(slots, ref)]
+
+
+def kvstore(g):
+    fam = "kvstore"
+
+    # push of several values for one key sums them (every dtype the store holds); pull copies
+    for dt in ALL:
+        lo, hi = (0, 1) if dt == "bool" else (-4, 4)
+        a = g.values((2, 3), dt, lo, hi)
+        gs = [g.values((2, 3), dt, lo, hi) for _ in range(3)]
+        steps = [kv("kv_create", type="local"), arr_step("a", a),
+                 *[arr_step(f"g{i}", x) for i, x in enumerate(gs)],
+                 arr_step("o", np.zeros((2, 3), dt)),
+                 kv("kv_init", keys=[3], values=["a"]),
+                 kv("kv_pull", keys=[3], outputs=[["o"]]), check_step("o", a),
+                 kv("kv_push", keys=[3], values=[["g0", "g1", "g2"]]),
+                 kv("kv_pull", keys=[3], outputs=[["o"]]), check_step("o", _kv_sum(gs, dt))]
+        g.add(fam, f"push_sum_pull/{dt}", steps)
+
+    # a str key, pulled into several outputs
+    a = g.values((3, 2), "float64")
+    g0, g1 = g.values((3, 2), "float64"), g.values((3, 2), "float64")
+    g.add(fam, "str_key/pull_into_several_outputs", [
+        kv("kv_create", type="local"), arr_step("a", a), arr_step("g0", g0), arr_step("g1", g1),
+        arr_step("o0", np.zeros((3, 2))), arr_step("o1", np.ones((3, 2))),
+        arr_step("o2", np.full((3, 2), 7.0)),
+        kv("kv_init", keys=["weight"], values=["a"]),
+        kv("kv_pull", keys=["weight"], outputs=[["o0", "o1", "o2"]]),
+        check_step("o0", a), check_step("o1", a), check_step("o2", a),
+        kv("kv_push", keys=["weight"], values=[["g0", "g1"]]),
+        kv("kv_pull", keys=["weight"], outputs=[["o1", "o2"]]),
+        check_step("o0", a), check_step("o1", g0 + g1), check_step("o2", g0 + g1)])
+
+    # lists of keys (int, then str), each key with its own number of values and outputs
+    for tag, keys, dt in [("int", [5, 9], "float32"), ("str", ["fc_weight", "fc_bias"], "float64")]:
+        a, b = g.values((2, 2), dt), g.values((3,), dt)
+        ga = [g.values((2, 2), dt) for _ in range(2)]
+        gb = [g.values((3,), dt)]
+        g.add(fam, f"list_keys/{tag}", [
+            kv("kv_create", type="local"), arr_step("a", a), arr_step("b", b),
+            arr_step("ga0", ga[0]), arr_step("ga1", ga[1]), arr_step("gb0", gb[0]),
+            arr_step("oa", np.zeros((2, 2), dt)), arr_step("ob0", np.zeros((3,), dt)),
+            arr_step("ob1", np.zeros((3,), dt)),
+            kv("kv_init", keys=keys, values=["a", "b"]),
+            kv("kv_pull", keys=keys, outputs=[["oa"], ["ob0", "ob1"]]),
+            check_step("oa", a), check_step("ob0", b), check_step("ob1", b),
+            kv("kv_push", keys=keys, values=[["ga0", "ga1"], ["gb0"]]),
+            kv("kv_pull", keys=keys, outputs=[["oa"], ["ob0", "ob1"]]),
+            check_step("oa", _kv_sum(ga, dt)), check_step("ob0", gb[0]),
+            check_step("ob1", gb[0])])
+
+    # without an optimizer a push replaces the stored value (it does not accumulate)
+    a = g.values((4,), "float32")
+    gs = [g.values((4,), "float32") for _ in range(3)]
+    g.add(fam, "push_replaces_without_optimizer", [
+        kv("kv_create", type="local"), arr_step("a", a),
+        *[arr_step(f"g{i}", x) for i, x in enumerate(gs)], arr_step("o", np.zeros((4,), "float32")),
+        kv("kv_init", keys=[0], values=["a"]),
+        kv("kv_push", keys=[0], values=[["g0"]]),
+        kv("kv_pull", keys=[0], outputs=[["o"]]), check_step("o", gs[0]),
+        kv("kv_push", keys=[0], values=[["g1", "g2"]]),
+        kv("kv_pull", keys=[0], outputs=[["o"]]), check_step("o", _kv_sum(gs[1:], "float32")),
+        check_step("g0", gs[0]), check_step("g1", gs[1])])
+
+    # pushpull: into outputs, and in place (no outputs: the pushed arrays receive the value)
+    a = g.values((2, 3), "float32")
+    v0, v1 = g.values((2, 3), "float32"), g.values((2, 3), "float32")
+    s = _kv_sum([v0, v1], "float32")
+    g.add(fam, "pushpull/into_outputs", [
+        kv("kv_create", type="local"), arr_step("a", a), arr_step("v0", v0), arr_step("v1", v1),
+        arr_step("o0", np.zeros((2, 3), "float32")), arr_step("o1", np.zeros((2, 3), "float32")),
+        kv("kv_init", keys=[7], values=["a"]),
+        kv("kv_pushpull", keys=[7], values=[["v0", "v1"]], outputs=[["o0", "o1"]]),
+        check_step("o0", s), check_step("o1", s), check_step("v0", v0),
+        arr_step("o2", np.zeros((2, 3), "float32")),
+        kv("kv_pull", keys=[7], outputs=[["o2"]]), check_step("o2", s)])
+    g.add(fam, "pushpull/in_place", [
+        kv("kv_create", type="local"), arr_step("a", a), arr_step("v0", v0), arr_step("v1", v1),
+        kv("kv_init", keys=["k"], values=["a"]),
+        dict(kv("kv_pushpull", keys=["k"], values=[["v0", "v1"]]), outputs=None),
+        check_step("v0", s), check_step("v1", s)])
+    a2, b2 = g.values((2,), "float64"), g.values((2, 2), "float64")
+    va, vb0, vb1 = g.values((2,), "float64"), g.values((2, 2), "float64"), g.values((2, 2), "float64")
+    g.add(fam, "pushpull/list_keys_priority", [
+        kv("kv_create", type="local"), arr_step("a", a2), arr_step("b", b2),
+        arr_step("va", va), arr_step("vb0", vb0), arr_step("vb1", vb1),
+        arr_step("oa", np.zeros((2,))), arr_step("ob", np.zeros((2, 2))),
+        kv("kv_init", keys=["a", "b"], values=["a", "b"]),
+        kv("kv_pushpull", keys=["a", "b"], values=[["va"], ["vb0", "vb1"]],
+           outputs=[["oa"], ["ob"]], priority=-3),
+        check_step("oa", va), check_step("ob", vb0 + vb1)])
+
+    # priorities order the engine's work; they never change the values
+    a, b = g.values((3,), "float32"), g.values((3,), "float32")
+    ga, gb = g.values((3,), "float32"), g.values((3,), "float32")
+    g.add(fam, "priority", [
+        kv("kv_create", type="local"), arr_step("a", a), arr_step("b", b), arr_step("ga", ga),
+        arr_step("gb", gb), arr_step("oa", np.zeros((3,), "float32")),
+        arr_step("ob", np.zeros((3,), "float32")),
+        kv("kv_init", keys=[1, 2], values=["a", "b"]),
+        kv("kv_push", keys=[1, 2], values=[["ga"], ["gb"]], priority=-2),
+        kv("kv_pull", keys=[2], outputs=[["ob"]], priority=5),
+        kv("kv_pull", keys=[1], outputs=[["oa"]], priority=-7),
+        check_step("oa", ga), check_step("ob", gb)])
+
+    # 0-size and 0-d values
+    z = np.zeros((0, 3), "float32")
+    g.add(fam, "zero_size", [
+        kv("kv_create", type="local"), arr_step("z", z), arr_step("g0", z), arr_step("g1", z),
+        arr_step("o", z), kv("kv_init", keys=[0], values=["z"]),
+        kv("kv_push", keys=[0], values=[["g0", "g1"]]),
+        kv("kv_pull", keys=[0], outputs=[["o"]]), check_step("o", z)])
+    a = g.values((), "float64")
+    g0, g1 = g.values((), "float64"), g.values((), "float64")
+    g.add(fam, "zero_d", [
+        kv("kv_create", type="local"), arr_step("a", a), arr_step("g0", g0), arr_step("g1", g1),
+        arr_step("o", np.zeros((), "float64")), kv("kv_init", keys=["s"], values=["a"]),
+        kv("kv_pull", keys=["s"], outputs=[["o"]]), check_step("o", a),
+        kv("kv_push", keys=["s"], values=[["g0", "g1"]]),
+        kv("kv_pull", keys=["s"], outputs=[["o"]]), check_step("o", g0 + g1)])
+
+    # the "device" store (keys live on the device of their init value: cpu here)
+    a = g.values((2, 2), "float32")
+    gs = [g.values((2, 2), "float32") for _ in range(2)]
+    g.add(fam, "device_store", [
+        kv("kv_create", type="device"), arr_step("a", a), arr_step("g0", gs[0]),
+        arr_step("g1", gs[1]), arr_step("o", np.zeros((2, 2), "float32")),
+        kv("kv_init", keys=[4], values=["a"]),
+        kv("kv_push", keys=[4], values=[["g0", "g1"]]),
+        kv("kv_pull", keys=[4], outputs=[["o"]]), check_step("o", _kv_sum(gs, "float32"))])
+
+    # pull copies into the output's dtype (MXNet's CopyFromTo casts)
+    a = g.values((2, 3), "float32")
+    g.add(fam, "pull_casts_to_output_dtype", [
+        kv("kv_create", type="local"), arr_step("a", a),
+        arr_step("o64", np.zeros((2, 3), "float64")), arr_step("o16", np.zeros((2, 3), "float16")),
+        kv("kv_init", keys=[0], values=["a"]),
+        kv("kv_pull", keys=[0], outputs=[["o64", "o16"]]),
+        check_step("o64", a.astype("float64")), check_step("o16", a.astype("float16"))])
+
+    # ---- optimizers on the store: push applies the update, pull returns the weight -----------
+    def opt_case(cid, dt, keys, opt, params, steps_grads, checks_fn, shape=(2, 3), pushpull=False):
+        """One weight per key; steps_grads[t][k] = list of gradients of key k at push t;
+        after every push each key is pulled into w<k>_<t> and checked with checks_fn."""
+        ws = [g.values(shape, dt, -2, 2) for _ in keys]
+        steps = [kv("kv_create", type="local"),
+                 kv("kv_set_optimizer", optimizer=opt, params=params)]
+        steps += [arr_step(f"w{k}", w) for k, w in enumerate(ws)]
+        steps.append(kv("kv_init", keys=keys, values=[f"w{k}" for k in range(len(keys))]))
+        for t, per_key in enumerate(steps_grads):
+            names = []
+            for k, gl in enumerate(per_key):
+                names.append([f"g{k}_{t}_{j}" for j in range(len(gl))])
+                steps += [arr_step(n, x) for n, x in zip(names[-1], gl)]
+            outs = [[f"w{k}_{t}"] for k in range(len(keys))]
+            steps += [arr_step(o[0], np.zeros(shape, dt)) for o in outs]
+            if pushpull:
+                steps.append(kv("kv_pushpull", keys=keys, values=names, outputs=outs))
+            else:
+                steps.append(kv("kv_push", keys=keys, values=names))
+                steps.append(kv("kv_pull", keys=keys, outputs=outs))
+        for k in range(len(keys)):
+            grads = [per_key[k] for per_key in steps_grads]
+            steps += checks_fn([f"w{k}_{t}" for t in range(len(steps_grads))], ws[k], grads)
+        g.add(fam, cid, steps)
+
+    def grads(dt, n_steps, n_vals, n_keys=1, shape=(2, 3)):
+        return [[[g.values(shape, dt, -2, 2) for _ in range(n_vals)] for _ in range(n_keys)]
+                for _ in range(n_steps)]
+
+    sgd_hp = {"lr": 0.5, "momentum": 0.5, "wd": 0.25, "rescale": 0.5}
+    sgd_params = {"learning_rate": 0.5, "momentum": 0.5, "wd": 0.25, "rescale_grad": 0.5}
+    for dt, keys in [("float32", [0]), ("float64", ["fc_weight"])]:
+        opt_case(f"sgd/momentum_wd_rescale/{dt}", dt, keys, "sgd", sgd_params, grads(dt, 3, 2),
+                 lambda s, w, gr, dt=dt: _sgd_checks(s, w, gr, dt, **sgd_hp))
+    opt_case("sgd/clip_no_momentum", "float32", [2], "sgd",
+             {"learning_rate": 0.5, "clip_gradient": 0.75}, grads("float32", 2, 2),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float32", lr=0.5, clip=0.75))
+    opt_case("sgd/two_keys_own_momentum", "float32", [1, 2], "sgd",
+             {"learning_rate": 0.25, "momentum": 0.75}, grads("float32", 3, 1, 2),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float32", lr=0.25, momentum=0.75))
+    # a str key not ending in _weight/_gamma still gets wd: MXNet zeroes wd_mult only for
+    # the names of param_idx2name, which a KVStore's optimizer does not have
+    opt_case("sgd/str_key_bias_gets_wd", "float32", ["fc_bias"], "sgd",
+             {"learning_rate": 0.5, "wd": 0.5}, grads("float32", 2, 1),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float32", lr=0.5, wd=0.5))
+    opt_case("sgd/pushpull_module_style", "float32", [0, 1], "sgd", sgd_params,
+             grads("float32", 2, 2, 2), lambda s, w, gr: _sgd_checks(s, w, gr, "float32", **sgd_hp),
+             pushpull=True)
+    opt_case("sgd/float16", "float16", [0], "sgd", {"learning_rate": 0.5, "momentum": 0.5},
+             grads("float16", 2, 2),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float16", lr=0.5, momentum=0.5))
+    opt_case("sgd/float16_multi_precision", "float16", [0], "sgd",
+             {"learning_rate": 0.5, "momentum": 0.5, "multi_precision": True},
+             grads("float16", 2, 2),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float16", lr=0.5, momentum=0.5))
+    opt_case("sgd/zero_size", "float32", [0], "sgd", sgd_params, grads("float32", 1, 2, 1, (0, 2)),
+             lambda s, w, gr: _sgd_checks(s, w, gr, "float32", **sgd_hp), shape=(0, 2))
+
+    def adam_checks(dt, **hp):
+        def f(slots, w, gr):
+            return [check_step(s, r, False) for s, r in zip(slots, _adam_steps(w, gr, dt, **hp))]
+        return f
+    opt_case("adam/one_step", "float32", [0], "adam", {"learning_rate": 0.01},
+             grads("float32", 1, 1), adam_checks("float32", lr=0.01))
+    adam_hp = {"lr": 0.1, "beta1": 0.5, "beta2": 0.75, "eps": 1e-6, "wd": 0.1, "rescale": 0.5}
+    adam_params = {"learning_rate": 0.1, "beta1": 0.5, "beta2": 0.75, "epsilon": 1e-6, "wd": 0.1,
+                   "rescale_grad": 0.5}
+    opt_case("adam/two_steps_bias_correction", "float32", [3], "adam", adam_params,
+             grads("float32", 2, 2), adam_checks("float32", **adam_hp))
+    opt_case("adam/float64_str_key", "float64", ["w"], "adam", adam_params,
+             grads("float64", 3, 1), adam_checks("float64", **adam_hp))
+    # each key counts its own updates (t), so a key pushed later starts its correction at t=1
+    w0, w1 = g.values((4,), "float32", -2, 2), g.values((4,), "float32", -2, 2)
+    ga = [g.values((4,), "float32", -2, 2) for _ in range(3)]
+    gb = g.values((4,), "float32", -2, 2)
+    ra = _adam_steps(w0, [[x] for x in ga], "float32", **adam_hp)
+    rb = _adam_steps(w1, [[gb]], "float32", **adam_hp)
+    steps = [kv("kv_create", type="local"), kv("kv_set_optimizer", optimizer="adam",
+                                                params=adam_params),
+             arr_step("w0", w0), arr_step("w1", w1), arr_step("ga0", ga[0]), arr_step("ga1", ga[1]),
+             arr_step("ga2", ga[2]), arr_step("gb", gb), arr_step("o0", np.zeros((4,), "float32")),
+             arr_step("o1", np.zeros((4,), "float32")),
+             kv("kv_init", keys=[0, 1], values=["w0", "w1"]),
+             kv("kv_push", keys=[0], values=[["ga0"]]), kv("kv_push", keys=[0], values=[["ga1"]]),
+             kv("kv_push", keys=[0, 1], values=[["ga2"], ["gb"]]),
+             kv("kv_pull", keys=[0, 1], outputs=[["o0"], ["o1"]]),
+             check_step("o0", ra[-1], False), check_step("o1", rb[-1], False)]
+    g.add(fam, "adam/update_count_per_key", steps)
+
+    # ---- errors: the C error's code and fields ---------------------------------------------
+    f = np.ones((2, 3), "float32")
+    base = [kv("kv_create", type="local"), arr_step("a", f), arr_step("o", np.zeros((2, 3), "float32"))]
+    g.add(fam, "error/pull_uninitialised", base + [
+        kv_err(kv("kv_pull", keys=[3], outputs=[["o"]]), err(E_ARG))])
+    g.add(fam, "error/push_uninitialised", base + [
+        kv_err(kv("kv_push", keys=["w"], values=[["a"]]), err(E_ARG))])
+    g.add(fam, "error/init_twice", base + [
+        kv("kv_init", keys=[3], values=["a"]), arr_step("b", np.zeros((2, 3), "float32")),
+        kv_err(kv("kv_init", keys=[3], values=["b"]), err(E_ARG)),
+        kv("kv_pull", keys=[3], outputs=[["o"]]), check_step("o", f)])
+    bad = np.zeros((3, 2), "float32")
+    g.add(fam, "error/push_shape", base + [
+        arr_step("bad", bad), kv("kv_init", keys=[3], values=["a"]),
+        kv_err(kv("kv_push", keys=[3], values=[["a", "bad"]]), err(E_SHAPE, 1, None)),
+        kv("kv_pull", keys=[3], outputs=[["o"]]), check_step("o", f)])
+    g.add(fam, "error/pull_shape", base + [
+        arr_step("bad", bad), kv("kv_init", keys=["w"], values=["a"]),
+        kv_err(kv("kv_pull", keys=["w"], outputs=[["bad"]]), err(E_SHAPE, 0, None))])
+    # the optimizers update floating-point weights only: the fused operator refuses int32
+    wi = np.ones((2, 3), "int32")
+    g.add(fam, "error/optimizer_int32_weight", [
+        kv("kv_create", type="local"), kv("kv_set_optimizer", optimizer="sgd",
+                                           params={"learning_rate": 0.5, "momentum": 0.5}),
+        arr_step("w", wi), arr_step("g", wi), kv("kv_init", keys=[0], values=["w"]),
+        kv_err(kv("kv_push", keys=[0], values=[["g"]]), err(E_DTYPE, 0, None))])
+    g.add(fam, "error/create_unknown_type", [
+        kv_err(kv("kv_create", type="nope"), err(E_NOT_IMPLEMENTED))])
+    g.add(fam, "error/create_dist_async", [
+        kv_err(kv("kv_create", type="dist_async"), err(E_NOT_IMPLEMENTED))])
+
+
 def build():
     g = Gen()
     for fam in [creation, binary, scalar, unary, reduce, shape_ops, cast, index_ops, linalg, nn,
-                sorting, optimizer_ops, random_ops, errors, params_io, symbols]:
+                sorting, optimizer_ops, random_ops, errors, params_io, symbols, kvstore]:
         fam(g)
     files = {}
     by_file = {}

@@ -225,9 +225,50 @@ class Runner {
           for (const [k, v] of Object.entries(step.aux_params)) slots[v] = aux[k];
           break;
         }
-        default: throw new CaseFailure(`step ${i}: unknown step ${step.do}`);
+        default:
+          if (step.do.startsWith('kv_')) { this.kvStep(cid, i, step, slots); break; }
+          throw new CaseFailure(`step ${i}: unknown step ${step.do}`);
       }
     });
+  }
+
+  // KVStore steps (README.md): a single key goes in the one-key form (key, [arrays]), several
+  // keys as arrays; pull outputs are existing slots, written in place.
+  kvStep(cid, i, step, slots) {
+    const keys = step.keys;
+    const one = keys !== undefined && keys.length === 1;
+    const key = one ? keys[0] : keys;
+    const arrays = (groups) => {
+      const g = groups.map((grp) => grp.map((s) => slots[s]));
+      return one ? g[0] : g;
+    };
+    const opts = { priority: step.priority ?? 0 };
+    const store = () => slots[step.kv];
+    let call;
+    switch (step.do) {
+      case 'kv_create': call = () => mx.kv.create(step.type); break;
+      case 'kv_init': {
+        const vals = step.values.map((s) => slots[s]);
+        call = () => store().init(key, one ? vals[0] : vals);
+        break;
+      }
+      case 'kv_push': call = () => store().push(key, arrays(step.values), opts); break;
+      case 'kv_pull': call = () => store().pull(key, arrays(step.outputs), opts); break;
+      case 'kv_pushpull':
+        call = () => store().pushpull(key, arrays(step.values),
+          step.outputs === null ? null : arrays(step.outputs), opts);
+        break;
+      case 'kv_set_optimizer':
+        call = () => {
+          const opt = mx.optimizer.create(step.optimizer, { ...step.params });
+          try { store().setOptimizer(opt); } finally { opt.dispose(); } // the store shares it
+        };
+        break;
+      default: throw new CaseFailure(`step ${i}: unknown step ${step.do}`);
+    }
+    if (step.error) { this.expectError(cid, i, step.error, call); return; }
+    const result = call();
+    if (step.do === 'kv_create') slots[step.kv] = result;
   }
 
   check(cid, i, step, a) {

@@ -239,8 +239,48 @@ class Runner:
                     slots[v] = args[k]
                 for k, v in step["aux_params"].items():
                     slots[v] = aux[k]
+            elif do.startswith("kv_"):
+                self.kv_step(cid, i, step, slots)
             else:
                 raise CaseFailure(f"step {i}: unknown step {do!r}")
+
+    def kv_step(self, cid, i, step, slots):
+        """KVStore steps (README.md): a single key goes in MXNet's scalar form (key, [values]),
+        several keys as lists; pull outputs are existing slots, written in place."""
+        do = step["do"]
+        keys = step.get("keys")
+        one = keys is not None and len(keys) == 1
+        key = keys[0] if one else keys
+        prio = step.get("priority", 0)
+
+        def arrays(groups):
+            out = [[slots[s] for s in grp] for grp in groups]
+            return out[0] if one else out
+
+        def call():
+            if do == "kv_create":
+                return mx.kv.create(step["type"])
+            kv = slots[step["kv"]]
+            if do == "kv_init":
+                vals = [slots[s] for s in step["values"]]
+                return kv.init(key, vals[0] if one else vals)
+            if do == "kv_push":
+                return kv.push(key, arrays(step["values"]), priority=prio)
+            if do == "kv_pull":
+                return kv.pull(key, out=arrays(step["outputs"]), priority=prio)
+            if do == "kv_pushpull":
+                outs = None if step["outputs"] is None else arrays(step["outputs"])
+                return kv.pushpull(key, arrays(step["values"]), out=outs, priority=prio)
+            if do == "kv_set_optimizer":
+                opt = mx.optimizer.create(step["optimizer"], **py_params(step["params"]))
+                return kv.set_optimizer(opt)
+            raise CaseFailure(f"step {i}: unknown step {do!r}")
+        if "error" in step:
+            self.expect_error(cid, i, step["error"], call)
+            return
+        result = call()
+        if do == "kv_create":
+            slots[step["kv"]] = result
 
     def check(self, cid, i, step, a):
         raw = array_bytes(a)

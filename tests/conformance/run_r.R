@@ -122,6 +122,47 @@ check <- function(cid, i, step, a) {
   }
 }
 
+# KVStore steps (README.md): keys pass unchanged (labels, not indices); a single key goes in
+# the one-key form (key, list of arrays), several keys as lists; pull outputs are existing
+# slots, written in place.
+kv.step <- function(cid, i, step, slots) {
+  do <- step$do
+  keys <- step$keys
+  one <- length(keys) == 1L
+  arrays <- function(groups) {
+    g <- lapply(groups, function(grp) lapply(grp, function(s) slots[[s]]))
+    if (one) g[[1L]] else g
+  }
+  key.arg <- if (one) keys[[1L]] else keys
+  prio <- if (is.null(step$priority)) 0L else step$priority
+  call <- switch(do,
+    kv_create = function() mx.kv.create(step$type),
+    kv_init = function() {
+      vals <- lapply(step$values, function(s) slots[[s]])
+      mx.kv.init(slots[[step$kv]], key.arg, if (one) vals[[1L]] else vals)
+    },
+    kv_push = function() mx.kv.push(slots[[step$kv]], key.arg, arrays(step$values),
+                                    priority = prio),
+    kv_pull = function() mx.kv.pull(slots[[step$kv]], key.arg, arrays(step$outputs),
+                                    priority = prio),
+    kv_pushpull = function() {
+      out <- if (is.null(step$outputs)) NULL else arrays(step$outputs)
+      mx.kv.pushpull(slots[[step$kv]], key.arg, arrays(step$values), out, priority = prio)
+    },
+    kv_set_optimizer = function() {
+      opt <- do.call(mx.opt.create, c(list(step$optimizer), r.params(step$params)))
+      mx.kv.set.optimizer(slots[[step$kv]], opt)
+    },
+    case.fail(sprintf("step %d: unknown step '%s'", i, do)))
+  if (!is.null(step$error)) {
+    expect.error(cid, i, step$error, call)
+    return(invisible())
+  }
+  result <- call()
+  if (do == "kv_create") slots[[step$kv]] <- result
+  invisible()
+}
+
 run.case <- function(case, workdir) {
   slots <- new.env()
   cid <- case$id
@@ -265,6 +306,8 @@ run.case <- function(case, workdir) {
       slots[[step$sym]] <- model$symbol
       for (k in names(step$arg_params)) slots[[step$arg_params[[k]]]] <- model$arg.params[[k]]
       for (k in names(step$aux_params)) slots[[step$aux_params[[k]]]] <- model$aux.params[[k]]
+    } else if (startsWith(do, "kv_")) {
+      kv.step(cid, i, step, slots)
     } else {
       case.fail(sprintf("step %d: unknown step '%s'", i, do))
     }

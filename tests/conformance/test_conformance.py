@@ -34,7 +34,7 @@ def test_suite_size_and_coverage():
     assert len(cases) >= 300
     families = {c["family"] for c in cases}
     assert {"broadcast", "unary", "reduce", "shape", "nn", "linalg", "symbol", "params",
-            "errors", "cast"} <= families
+            "errors", "cast", "kvstore"} <= families
     dtypes = {s["dtype"] for c in cases for s in c["steps"] if s["do"] == "array"}
     assert dtypes == {"float32", "float64", "float16", "uint8", "int32", "int8", "int64", "bool"}
     shapes = [s["shape"] for c in cases for s in c["steps"] if s["do"] == "array"]

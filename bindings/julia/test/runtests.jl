@@ -171,10 +171,48 @@ function run_case(case, lines, workdir)
             for (k, v) in step["aux_params"]
                 slots[v] = aux[k]
             end
+        elseif startswith(d, "kv_")
+            kv_step(i, step, slots, expect_error)
         else
             throw(CaseFailure("step $(i): unknown step $(d)"))
         end
     end
+end
+
+# KVStore steps (README.md): a single key goes in the one-key form (key, arrays), several keys
+# as vectors; pull outputs are existing slots, written in place.
+function kv_step(i, step, slots, expect_error)
+    d = step["do"]
+    keys = get(step, "keys", nothing)
+    one = keys !== nothing && length(keys) == 1
+    key = one ? keys[1] : keys
+    arrays(groups) = (g = [mx.NDArray[slots[s] for s in grp] for grp in groups]; one ? g[1] : g)
+    prio = something(get(step, "priority", nothing), 0)
+    call = if d == "kv_create"
+        () -> mx.KVStore(step["type"])
+    elseif d == "kv_init"
+        vals = mx.NDArray[slots[s] for s in step["values"]]
+        () -> mx.init!(slots[step["kv"]], key, one ? vals[1] : vals)
+    elseif d == "kv_push"
+        () -> push!(slots[step["kv"]], key, arrays(step["values"]); priority=prio)
+    elseif d == "kv_pull"
+        () -> mx.pull!(slots[step["kv"]], key, arrays(step["outputs"]); priority=prio)
+    elseif d == "kv_pushpull"
+        outs = step["outputs"] === nothing ? nothing : arrays(step["outputs"])
+        () -> mx.pushpull!(slots[step["kv"]], key, arrays(step["values"]), outs; priority=prio)
+    elseif d == "kv_set_optimizer"
+        () -> mx.set_optimizer(slots[step["kv"]],
+            mx.CoreOptimizer(step["optimizer"]; (Symbol(k) => v for (k, v) in step["params"])...))
+    else
+        throw(CaseFailure("step $(i): unknown step $(d)"))
+    end
+    if haskey(step, "error")
+        expect_error(i, step["error"], call)
+        return nothing
+    end
+    result = call()
+    d == "kv_create" && (slots[step["kv"]] = result)
+    return nothing
 end
 
 function main()
