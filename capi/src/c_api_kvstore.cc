@@ -193,9 +193,7 @@ int mxn_kvstore_save_optimizer_states(const mxn_kvstore* kv, mxn_ndarray** out) 
   MXN_API_BEGIN();
   auto* h = kv_of(kv);
   check_out(out, "out");
-  MXN_CHECK(h->store->optimizer() != nullptr, ErrorCode::kInvalidArg,
-            "the kvstore has no optimizer (call set_optimizer first)");
-  const std::string bytes = h->store->optimizer()->save_states();
+  const std::string bytes = h->store->save_optimizer_states();
   NDArray buf = NDArray::empty(Shape{static_cast<int64_t>(bytes.size())}, DType::kUint8,
                                Device::cpu());
   copy_from_host(buf, bytes.data(), bytes.size());
@@ -207,9 +205,7 @@ int mxn_kvstore_load_optimizer_states(mxn_kvstore* kv, const void* data, size_t 
   MXN_API_BEGIN();
   auto* h = kv_of(kv);
   MXN_CHECK(data != nullptr, ErrorCode::kInvalidArg, "data is NULL");
-  MXN_CHECK(h->store->optimizer() != nullptr, ErrorCode::kInvalidArg,
-            "the kvstore has no optimizer (call set_optimizer first)");
-  h->store->optimizer()->load_states(data, size);
+  h->store->load_optimizer_states(data, size);
   MXN_API_END();
 }
 

@@ -2,18 +2,22 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "core/base/env.h"
 #include "core/base/error.h"
+#include "core/engine/engine.h"
 #include "core/kvstore/transport.h"
 
 namespace mxn::kv {
@@ -64,13 +68,47 @@ void* load_backend(std::string* tried) {
 
 struct Pending {
   std::vector<int64_t> reqs;
+  std::vector<std::shared_ptr<const std::string>> keep;  // what its sends read
   DistComm::Done done;
   double started = 0;
+  int64_t hold = 0;            // > 0 while held open (released by a handler)
+  bool no_timeout = false;     // serve_until_all_done's barrier waits as long as peers live
+  std::exception_ptr error;    // set by release(id, err): reported once the sends are done
 };
 
-// A task runs on the communication thread: it starts operations (their request ids go into
-// *reqs) or does a short blocking step itself; it throws Error on failure.
-using Task = std::function<void(const mxn_transport*, std::vector<int64_t>* reqs)>;
+// A message being received on a listened channel.
+struct Incoming {
+  int ch = -1, src = -1;
+  int64_t req = 0;
+  bool done = false;
+  std::unique_ptr<std::string> buf;
+};
+
+class Comm;
+
+// The context of a task: it runs on the communication thread, starts operations (their
+// request ids go into p->reqs) or does a short blocking step itself; it throws Error on
+// failure.
+struct Ctx final : CommOp {
+  const mxn_transport* t = nullptr;
+  Pending* p = nullptr;
+  int64_t* next_hold = nullptr;
+  void send(int ch, int peer, int tag, std::shared_ptr<const std::string> msg) override {
+    char err[512] = {0};
+    int64_t r = 0;
+    const int rc = t->isend(ch, peer, tag, msg->data(), static_cast<int64_t>(msg->size()), &r,
+                            err, sizeof err);
+    if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
+    p->reqs.push_back(r);
+    p->keep.push_back(std::move(msg));
+  }
+  int64_t hold() override {
+    if (p->hold == 0) p->hold = (*next_hold)++;
+    return p->hold;
+  }
+};
+
+using Task = std::function<void(Ctx&)>;
 
 class Comm final : public DistComm {
  public:
@@ -79,6 +117,19 @@ class Comm final : public DistComm {
     timeout_ = env_seconds("MXNEXT_KV_TIMEOUT", 10.0);
     op_timeout_ = env_seconds("MXNEXT_KV_OP_TIMEOUT", 300.0);
     token_ = env_str("MXNEXT_JOB_TOKEN", "");
+    const std::string mode = env_str("MXNEXT_KV_REDUCE", "auto");
+    if (mode == "auto") {
+      reduce_ = MXN_TREDUCE_AUTO;
+    } else if (mode == "flat") {
+      reduce_ = MXN_TREDUCE_FLAT;
+    } else if (mode == "two_level") {
+      reduce_ = MXN_TREDUCE_TWO_LEVEL;
+    } else {
+      throw Error(ErrorCode::kInvalidArg,
+                  cat("MXNEXT_KV_REDUCE='", mode, "' is not auto, flat or two_level"));
+    }
+    local_size_ = static_cast<int>(env_int("MXNEXT_KV_LOCAL_SIZE", 0));
+    MXN_CHECK(local_size_ >= 0, ErrorCode::kInvalidArg, "MXNEXT_KV_LOCAL_SIZE must be >= 0");
     std::string tried;
     lib_ = load_backend(&tried);
     MXN_CHECK(lib_ != nullptr, ErrorCode::kNotImplemented,
@@ -94,7 +145,9 @@ class Comm final : public DistComm {
     t_ = entry();
     MXN_CHECK(t_ != nullptr && t_->version == MXN_TRANSPORT_VERSION &&
                   t_->struct_size >= sizeof(mxn_transport),
-              ErrorCode::kNotImplemented, "libmxnext_mpi.so is of another transport version");
+              ErrorCode::kNotImplemented,
+              "libmxnext_mpi.so is of another transport version (rebuild it with this "
+              "libmxnext)");
     // Join on the communication thread (MPI_THREAD_FUNNELED: it alone calls MPI).
     std::unique_lock<std::mutex> lock(mu_);
     thread_ = std::thread([this] { loop(); });
@@ -104,11 +157,19 @@ class Comm final : public DistComm {
       thread_.join();
       std::rethrow_exception(init_error_);
     }
+    if (env_int("MXNEXT_KV_VERBOSE", 0) != 0) {
+      std::fprintf(stderr,
+                   "mxnext kvstore: rank %d of %d, machine %d of %d (local rank %d of %d), "
+                   "allreduce %s\n",
+                   rank_, size_, topo_.host, topo_.num_hosts, topo_.local_rank,
+                   topo_.local_size, topo_.two_level ? "two-level" : "flat");
+    }
   }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   const std::string& backend() const override { return name_; }
+  Topology topology() const override { return topo_; }
 
   std::exception_ptr failure() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -117,60 +178,114 @@ class Comm final : public DistComm {
 
   int new_channel() override {
     int ch = -1;
-    run_sync([&ch](const mxn_transport* t, std::vector<int64_t>*) {
+    run_task([&ch](Ctx& c) {
       char err[512] = {0};
-      const int rc = t->channel(&ch, err, sizeof err);
+      const int rc = c.t->channel(&ch, err, sizeof err);
       if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
     });
     return ch;
   }
 
   void allreduce(int ch, std::vector<DistBuffer> bufs, int op, Done done) override {
-    submit([ch, bufs = std::move(bufs), op](const mxn_transport* t, std::vector<int64_t>* reqs) {
+    submit([ch, bufs = std::move(bufs), op](Ctx& c) {
       for (const DistBuffer& b : bufs) {
         char err[512] = {0};
         int64_t r = 0;
-        const int rc = t->iallreduce(ch, b.data, b.count, b.dtype, op, &r, err, sizeof err);
+        const int rc = c.t->iallreduce(ch, b.data, b.count, b.dtype, op, &r, err, sizeof err);
         if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
-        reqs->push_back(r);
+        c.p->reqs.push_back(r);
       }
     }, std::move(done));
   }
 
   void bcast(int ch, void* data, int64_t bytes, int root, Done done) override {
-    submit([=](const mxn_transport* t, std::vector<int64_t>* reqs) {
+    submit([=](Ctx& c) {
       char err[512] = {0};
       int64_t r = 0;
-      const int rc = t->ibcast(ch, data, bytes, root, &r, err, sizeof err);
+      const int rc = c.t->ibcast(ch, data, bytes, root, &r, err, sizeof err);
       if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
-      reqs->push_back(r);
+      c.p->reqs.push_back(r);
     }, std::move(done));
   }
 
   void barrier(int ch) override {
-    run_sync([ch](const mxn_transport* t, std::vector<int64_t>* reqs) {
+    run_task([ch](Ctx& c) {
       char err[512] = {0};
       int64_t r = 0;
-      const int rc = t->ibarrier(ch, &r, err, sizeof err);
+      const int rc = c.t->ibarrier(ch, &r, err, sizeof err);
       if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
-      reqs->push_back(r);
+      c.p->reqs.push_back(r);
     });
   }
 
   double bench_allreduce(int64_t count, int iters) override {
     double s = 0;
-    run_sync([&](const mxn_transport* t, std::vector<int64_t>*) {
+    run_task([&](Ctx& c) {
       char err[512] = {0};
-      const int rc = t->bench_allreduce(count, iters, &s, err, sizeof err);
+      const int rc = c.t->bench_allreduce(count, iters, &s, err, sizeof err);
       if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
     });
     return s;
   }
 
+  void listen(int ch, Handler h) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    new_listeners_.emplace_back(ch, std::move(h));
+    cv_.notify_all();
+  }
+
+  void run(std::function<void(CommOp&)> fn, Done done) override {
+    submit([fn = std::move(fn)](Ctx& c) { fn(c); }, std::move(done));
+  }
+
+  void release(int64_t hold, std::exception_ptr err) override {
+    auto it = holds_.find(hold);
+    if (it == holds_.end()) return;
+    Pending& p = *it->second;
+    p.hold = 0;
+    if (err && !p.error) p.error = std::move(err);
+    holds_.erase(it);
+  }
+
+  void post(int ch, int peer, int tag, std::shared_ptr<const std::string> msg) override {
+    submit([ch, peer, tag, msg = std::move(msg)](Ctx& c) mutable {
+      c.send(ch, peer, tag, std::move(msg));
+    }, [](std::exception_ptr) {});
+  }
+
+  void serve_until_all_done(int ch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    finish_channel_ = ch;
+  }
+
   void shutdown() {
+    int finish = -1;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!thread_.joinable()) return;
+      finish = failure_ == nullptr ? finish_channel_ : -1;
+    }
+    if (finish >= 0) {
+      // dist_async: this rank's own pushes and pulls first, then keep serving its shards
+      // until every rank has finished.
+      try {
+        Engine::get().wait_all();
+      } catch (...) {  // reported (or not) by the program's own waits
+      }
+      try {
+        run_task([finish](Ctx& c) {
+          char err[512] = {0};
+          int64_t r = 0;
+          const int rc = c.t->finish(finish, &r, err, sizeof err);
+          if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
+          c.p->reqs.push_back(r);
+          c.p->no_timeout = true;
+        });
+      } catch (...) {  // a lost peer: nothing more to serve
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
@@ -192,7 +307,7 @@ class Comm final : public DistComm {
                                                 "the dist kvstore is shut down")));
   }
 
-  void run_sync(Task task) {
+  void run_task(Task task) {
     std::mutex m;
     std::condition_variable c;
     bool finished = false;
@@ -215,19 +330,101 @@ class Comm final : public DistComm {
       if (failure_ == nullptr) failure_ = e;
       q.swap(queue_);
     }
-    for (Pending& p : *pending) p.done(e);
+    holds_.clear();
+    for (Pending& p : *pending) {
+      // the transport may still read or write these buffers: keep them to the end
+      for (auto& k : p.keep) graveyard_.push_back(std::move(k));
+      p.done(e);
+    }
     pending->clear();
+    for (Incoming& in : incoming_) graveyard_in_.push_back(std::move(in.buf));
+    incoming_.clear();
     for (auto& item : q) item.second(e);
+  }
+
+  // Receives what waits on the listened channels and hands complete messages to their
+  // handlers, each sender's in the order it sent them. True when something happened.
+  bool poll_messages(std::list<Pending>* pending) {
+    bool active = false;
+    for (auto& [ch, h] : listeners_) {
+      for (int k = 0; k < 64; ++k) {
+        char e[512] = {0};
+        int found = 0, src = -1, tag = 0;
+        int64_t bytes = 0;
+        int rc = t_->iprobe(ch, &found, &src, &tag, &bytes, e, sizeof e);
+        if (rc == 0 && found) {
+          Incoming in;
+          in.ch = ch;
+          in.src = src;
+          in.buf = std::make_unique<std::string>(static_cast<size_t>(bytes), '\0');
+          rc = t_->irecv(ch, src, tag, in.buf->data(), bytes, &in.req, e, sizeof e);
+          if (rc == 0) incoming_.push_back(std::move(in));
+        }
+        if (rc != 0) {
+          fail_all(std::make_exception_ptr(Error(static_cast<ErrorCode>(rc), e)), pending);
+          return true;
+        }
+        if (!found) break;
+        active = true;
+      }
+    }
+    std::vector<std::pair<int, int>> blocked;  // (channel, source) with an earlier message
+    auto is_blocked = [&](const Incoming& in) {
+      for (auto& b : blocked) {
+        if (b.first == in.ch && b.second == in.src) return true;
+      }
+      return false;
+    };
+    for (auto it = incoming_.begin(); it != incoming_.end();) {
+      if (!it->done) {
+        char e[512] = {0};
+        int done = 0;
+        const int rc = t_->test(it->req, &done, nullptr, nullptr, nullptr, e, sizeof e);
+        if (rc != 0) {
+          fail_all(std::make_exception_ptr(Error(static_cast<ErrorCode>(rc), e)), pending);
+          return true;
+        }
+        it->done = done != 0;
+      }
+      if (!it->done || is_blocked(*it)) {
+        blocked.emplace_back(it->ch, it->src);
+        ++it;
+        continue;
+      }
+      Incoming in = std::move(*it);
+      it = incoming_.erase(it);
+      active = true;
+      for (auto& [ch, h] : listeners_) {
+        if (ch == in.ch) h(in.src, std::move(*in.buf));
+      }
+      if (failure_now()) return true;
+    }
+    return active;
+  }
+
+  bool failure_now() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failure_ != nullptr;
   }
 
   void loop() {
     {
       char err[1024] = {0};
       int rank = 0, size = 1;
-      const int rc = t_->init(token_.c_str(), heartbeat_, timeout_, &rank, &size, err, sizeof err);
+      mxn_transport_options o{};
+      o.token = token_.c_str();
+      o.heartbeat_s = heartbeat_;
+      o.timeout_s = timeout_;
+      o.reduce = reduce_;
+      o.local_size = local_size_;
+      const int rc = t_->init(&o, &rank, &size, err, sizeof err);
       std::lock_guard<std::mutex> lock(mu_);
       if (rc != 0) {
         init_error_ = std::make_exception_ptr(Error(static_cast<ErrorCode>(rc), err));
+      } else {
+        int two = 0;
+        t_->topology(&topo_.num_hosts, &topo_.host, &topo_.local_rank, &topo_.local_size, &two);
+        topo_.two_level = two != 0;
       }
       rank_ = rank;
       size_ = size;
@@ -238,37 +435,55 @@ class Comm final : public DistComm {
     }
     std::list<Pending> pending;
     int idle_spins = 0;
+    int idle_wait_us = 50;
     for (;;) {
       std::deque<std::pair<Task, Done>> q;
       bool stopping = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        if (queue_.empty() && pending.empty() && !stop_) {
-          cv_.wait_for(lock, std::chrono::milliseconds(20));
+        if (queue_.empty() && pending.empty() && incoming_.empty() && !stop_) {
+          // Listening (dist_async): a message may arrive any time, so wait briefly (50 us,
+          // doubling to 1 ms while nothing happens); otherwise only a submit wakes us.
+          if (listeners_.empty() && new_listeners_.empty()) {
+            cv_.wait_for(lock, std::chrono::milliseconds(20));
+          } else {
+            cv_.wait_for(lock, std::chrono::microseconds(idle_wait_us));
+            idle_wait_us = std::min(idle_wait_us * 2, 1000);
+          }
         }
         q.swap(queue_);
+        for (auto& l : new_listeners_) listeners_.push_back(std::move(l));
+        new_listeners_.clear();
         stopping = stop_;
       }
+      bool progressed = !q.empty();
       for (auto& item : q) {
         Pending p;
         p.done = std::move(item.second);
         p.started = now_s();
+        Ctx c;
+        c.t = t_;
+        c.p = &p;
+        c.next_hold = &next_hold_;
         try {
-          item.first(t_, &p.reqs);
+          item.first(c);
         } catch (const Error& e) {
+          for (auto& k : p.keep) graveyard_.push_back(std::move(k));
           if (e.code() == ErrorCode::kPeerLost) {
             fail_all(std::current_exception(), &pending);
           }
           p.done(std::current_exception());
           continue;
         } catch (...) {
+          for (auto& k : p.keep) graveyard_.push_back(std::move(k));
           p.done(std::current_exception());
           continue;
         }
         pending.push_back(std::move(p));
+        if (pending.back().hold != 0) holds_[pending.back().hold] = std::prev(pending.end());
       }
+      if (!failure_now() && !listeners_.empty() && poll_messages(&pending)) progressed = true;
       // Poll what is in flight; a finished item's callback runs here.
-      bool progressed = false;
       for (auto it = pending.begin(); it != pending.end();) {
         std::exception_ptr err;
         while (!it->reqs.empty()) {
@@ -287,14 +502,15 @@ class Comm final : public DistComm {
           fail_all(err, &pending);
           break;
         }
-        if (it->reqs.empty()) {
+        if (it->reqs.empty() && it->hold == 0) {
           Done d = std::move(it->done);
+          std::exception_ptr e = std::move(it->error);
           it = pending.erase(it);
-          d(nullptr);
+          d(e);
           progressed = true;
           continue;
         }
-        if (now_s() - it->started > op_timeout_) {
+        if (!it->no_timeout && now_s() - it->started > op_timeout_) {
           fail_all(std::make_exception_ptr(Error(
                        ErrorCode::kTimeout,
                        cat("a kvstore operation found no match on every peer for ", op_timeout_,
@@ -311,7 +527,8 @@ class Comm final : public DistComm {
         fail_all(std::make_exception_ptr(Error(static_cast<ErrorCode>(rc), e)), &pending);
       }
       if (stopping && pending.empty()) break;
-      if (!pending.empty() && !progressed) {
+      if (progressed) idle_wait_us = 50;
+      if ((!pending.empty() || !incoming_.empty()) && !progressed) {
         // Busy polling keeps latency low; yield so oversubscribed ranks still share cores.
         if (++idle_spins > 64) {
           std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -328,14 +545,25 @@ class Comm final : public DistComm {
   void* lib_ = nullptr;
   const mxn_transport* t_ = nullptr;
   double heartbeat_ = 1.0, timeout_ = 10.0, op_timeout_ = 300.0;
+  int reduce_ = MXN_TREDUCE_AUTO, local_size_ = 0;
   std::string token_, name_;
   int rank_ = 0, size_ = 1;
+  Topology topo_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;
   bool joined_ = false, stop_ = false;
+  int finish_channel_ = -1;
   std::exception_ptr init_error_, failure_;
   std::deque<std::pair<Task, Done>> queue_;
+  std::vector<std::pair<int, Handler>> new_listeners_;  // under mu_
+  // communication thread only
+  std::vector<std::pair<int, Handler>> listeners_;
+  std::list<Incoming> incoming_;
+  std::unordered_map<int64_t, std::list<Pending>::iterator> holds_;
+  int64_t next_hold_ = 1;
+  std::vector<std::shared_ptr<const std::string>> graveyard_;
+  std::vector<std::unique_ptr<std::string>> graveyard_in_;
 };
 
 Comm* g_comm = nullptr;
@@ -362,6 +590,22 @@ void DistComm::allreduce_sync(int ch, std::vector<DistBuffer> bufs, int op) {
   bool finished = false;
   std::exception_ptr err;
   allreduce(ch, std::move(bufs), op, [&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(m);
+    err = std::move(e);
+    finished = true;
+    c.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(m);
+  c.wait(lock, [&] { return finished; });
+  if (err) std::rethrow_exception(err);
+}
+
+void DistComm::run_sync(std::function<void(CommOp&)> fn) {
+  std::mutex m;
+  std::condition_variable c;
+  bool finished = false;
+  std::exception_ptr err;
+  run(std::move(fn), [&](std::exception_ptr e) {
     std::lock_guard<std::mutex> lock(m);
     err = std::move(e);
     finished = true;

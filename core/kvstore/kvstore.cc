@@ -4,6 +4,7 @@
 
 #include "core/base/env.h"
 #include "core/base/error.h"
+#include "core/kvstore/dist_async.h"
 #include "core/kvstore/dist_comm.h"
 #include "core/kvstore/transport.h"
 #include "core/ops/tensor_util.h"
@@ -60,15 +61,10 @@ void copy_prio(const NDArray& src, const NDArray& dst, int priority) {
 
 KVStore::KVStore(std::string type) : type_(std::move(type)) {
   if (type_ == "dist" || type_ == "dist_sync_device") type_ = type_ == "dist" ? "dist_sync" : "dist_device_sync";
-  if (type_ == "dist_async") {
-    throw Error(ErrorCode::kNotImplemented,
-                "kvstore type 'dist_async' is not implemented yet (dist_sync and "
-                "dist_device_sync are; see issue 10)");
-  }
-  dist_ = type_ == "dist_sync" || type_ == "dist_device_sync";
+  dist_ = type_ == "dist_sync" || type_ == "dist_device_sync" || type_ == "dist_async";
   MXN_CHECK(type_ == "local" || type_ == "device" || dist_, ErrorCode::kNotImplemented,
             "kvstore type '", type_,
-            "' is not available (local, device, dist_sync, dist_device_sync are)");
+            "' is not available (local, device, dist_sync, dist_device_sync, dist_async are)");
   if (!dist_) return;
   DistComm& comm = DistComm::get();
   rank_ = comm.rank();
@@ -83,10 +79,45 @@ KVStore::KVStore(std::string type) : type_(std::move(type)) {
   MXN_CHECK(rk < 0 || ws < 0 || rk == rank_, ErrorCode::kInvalidArg, "RANK=", rk,
             " but this process is MPI rank ", rank_);
   control_channel_ = comm.new_channel();
+  if (type_ == "dist_async") {
+    // Collective, like every channel: ranks create their stores in the same order.
+    static int finish_channel = -1;  // the barrier every rank waits in at exit, serving
+    if (finish_channel < 0) {
+      finish_channel = comm.new_channel();
+      comm.serve_until_all_done(finish_channel);
+    }
+    async_ = std::make_unique<AsyncStore>(comm.new_channel(), rank_, num_workers_);
+  }
+}
+
+KVStore::~KVStore() = default;
+
+std::string KVStore::save_optimizer_states() const {
+  MXN_CHECK(optimizer_ != nullptr, ErrorCode::kInvalidArg,
+            "the kvstore has no optimizer (call set_optimizer first)");
+  MXN_CHECK(!is_async(), ErrorCode::kInvalidArg,
+            "dist_async keeps the optimizer states on the servers; they cannot be saved from "
+            "a worker (as in MXNet)");
+  return optimizer_->save_states();
+}
+
+void KVStore::load_optimizer_states(const void* data, size_t size) {
+  MXN_CHECK(optimizer_ != nullptr, ErrorCode::kInvalidArg,
+            "the kvstore has no optimizer (call set_optimizer first)");
+  MXN_CHECK(!is_async(), ErrorCode::kInvalidArg,
+            "dist_async keeps the optimizer states on the servers; they cannot be loaded "
+            "from a worker (as in MXNet)");
+  optimizer_->load_states(data, size);
 }
 
 void KVStore::barrier() {
   if (!dist_) return;
+  if (async_) {
+    // My pushes end when their servers acknowledge them: wait for them first.
+    for (auto& kv : store_) {
+      if (!kv.second.merged.is_none()) kv.second.merged.wait_to_read();
+    }
+  }
   DistComm::get().barrier(control_channel_);
 }
 
@@ -109,17 +140,14 @@ void KVStore::dist_allreduce(const Slot& s, int priority) {
   if (num_workers_ == 1) return;
   const NDArray m = s.merged;
   const int dtype = m.dtype() == DType::kFloat32 ? MXN_TDTYPE_F32 : MXN_TDTYPE_F64;
-  static const int64_t bound = [] {
-    const int64_t b = env_int("MXNEXT_KVSTORE_BIGARRAY_BOUND", 1000000);
-    return b > 0 ? b : 1000000;
-  }();
+  const int64_t bound = bigarray_bound();
   const int ch = s.channel;
   EngineVar* var = m.var();
   PushOptions opts;
   opts.priority = priority;
   opts.name = "kvstore_allreduce";
   Engine::get().push_async(
-      [m, dtype, ch](Engine::Done done) {
+      [m, dtype, ch, bound](Engine::Done done) {
         std::vector<DistBuffer> bufs;
         const size_t esz = m.dtype() == DType::kFloat32 ? 4 : 8;
         char* base = static_cast<char*>(m.data());
@@ -176,6 +204,16 @@ void KVStore::init(const Key& key, const NDArray& value) {
   Slot s;
   s.value = NDArray::empty(value.shape(), value.dtype(), dev);
   copy_array(value, s.value);
+  if (async_) {
+    // Rank 0's value goes to the key's servers; the barrier makes it visible to every pull.
+    s.key_id = next_key_id_++;
+    s.shards = place_key(key_hash(key), s.value.size(), num_workers_, bigarray_bound());
+    s.merged = NDArray::empty(s.value.shape(), s.value.dtype(), dev);
+    if (rank_ == 0) async_->init(s.key_id, key, s.value, s.shards);
+    store_.emplace(key.name, std::move(s));
+    DistComm::get().barrier(control_channel_);
+    return;
+  }
   if (dist_) {
     // Every worker starts from rank 0's value; the key gets its own channel (collective:
     // workers init the same keys in the same order, as MXNet requires).
@@ -202,6 +240,11 @@ void KVStore::push(const Key& key, const std::vector<NDArray>& values, int prior
     }
   }
   reduce_into(srcs, s.merged, priority);
+  if (async_) {
+    // The servers apply it; nothing is updated here.
+    async_->push(s.key_id, s.merged, s.shards, priority);
+    return;
+  }
   if (dist_) dist_allreduce(s, priority);
   if (updater_) {
     updater_(key, s.merged, s.value);
@@ -220,6 +263,13 @@ void KVStore::push(const Key& key, const std::vector<NDArray>& values, int prior
 void KVStore::pull(const Key& key, const std::vector<NDArray>& outs, int priority) {
   Slot& s = slot(key, "pull");
   check_values(key, s, outs, "pull");
+  if (async_) {
+    // Into the push buffer: the engine starts this pull after this worker's last push of the
+    // key was acknowledged, so the answer includes it.
+    async_->pull(s.key_id, s.merged, s.shards, priority);
+    for (const NDArray& o : outs) copy_prio(s.merged, o, priority);
+    return;
+  }
   for (const NDArray& o : outs) copy_prio(s.value, o, priority);
 }
 
@@ -236,12 +286,21 @@ void KVStore::broadcast(const Key& key, const NDArray& value, const std::vector<
 }
 
 void KVStore::set_updater(Updater fn) {
+  MXN_CHECK(!async_ || fn == nullptr, ErrorCode::kInvalidArg,
+            "dist_async updates on the servers with the optimizer given to set_optimizer; an "
+            "updater function cannot run there");
   updater_ = std::move(fn);
   optimizer_.reset();
 }
 
 void KVStore::set_optimizer(std::shared_ptr<train::Optimizer> opt) {
   MXN_CHECK(opt != nullptr, ErrorCode::kInvalidArg, "set_optimizer: optimizer is NULL");
+  if (async_) {
+    // Collective: rank 0 configures every server with the optimizer's typed configuration
+    // (each builds its own from the registry), then every worker waits for it.
+    if (rank_ == 0) async_->set_optimizer(opt->config());
+    DistComm::get().barrier(control_channel_);
+  }
   optimizer_ = std::move(opt);
   updater_ = nullptr;
 }

@@ -61,7 +61,8 @@ MXN_CONFIG_REGISTRATION =
 
 }  // namespace
 
-LRScheduler::LRScheduler(const ConfigDef& def, const OpParams& p) : def_(&def), kind_(def.name) {
+LRScheduler::LRScheduler(const ConfigDef& def, const OpParams& p)
+    : def_(&def), params_(p), kind_(def.name) {
   base_lr_ = p.get_float("base_lr");
   warmup_final_lr_ = base_lr_;
   warmup_begin_lr_ = p.get_float("warmup_begin_lr");

@@ -20,10 +20,14 @@ class LRScheduler {
   // What an optimizer does with its learning_rate (MXNet sets scheduler.base_lr).
   void set_base_lr(double lr) { base_lr_ = lr; }
   const std::string& name() const { return def_->name; }
+  // The parameters it was created with (dist_async sends them to the servers).
+  const OpParams& params() const { return params_; }
+  const ConfigDef& def() const { return *def_; }
 
  private:
   double warmup_lr(int64_t num_update) const;
   const ConfigDef* def_;
+  OpParams params_;
   std::string kind_;
   double base_lr_, warmup_final_lr_, warmup_begin_lr_;
   int64_t warmup_steps_;

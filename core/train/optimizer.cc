@@ -403,6 +403,151 @@ struct Reader {
 };
 }  // namespace
 
+// ---- configuration bytes (dist_async) ------------------------------------------------------
+namespace {
+constexpr char kConfigMagic[8] = {'M', 'X', 'N', 'O', 'P', 'T', 'C', '1'};
+
+void put_value(std::string& out, const ParamValue& v) {
+  put<uint8_t>(out, static_cast<uint8_t>(v.kind));
+  switch (v.kind) {
+    case ParamType::kNone: break;
+    case ParamType::kInt:
+    case ParamType::kBool: put<int64_t>(out, v.i); break;
+    case ParamType::kFloat: put<double>(out, v.f); break;
+    case ParamType::kString: put_str(out, v.s); break;
+    case ParamType::kShape:
+      put<uint32_t>(out, static_cast<uint32_t>(v.shape.ndim()));
+      for (int d = 0; d < v.shape.ndim(); ++d) put<int64_t>(out, v.shape[d]);
+      break;
+    default:
+      throw_error(ErrorCode::kInvalidArg,
+                  cat("optimizer configuration: a parameter of type ",
+                      param_type_name(v.kind), " cannot be sent"));
+  }
+}
+
+ParamValue get_value(Reader& r) {
+  const auto kind = static_cast<ParamType>(r.get<uint8_t>("value type"));
+  switch (kind) {
+    case ParamType::kNone: return ParamValue::none();
+    case ParamType::kInt: return ParamValue::of_int(r.get<int64_t>("int"));
+    case ParamType::kBool: return ParamValue::of_bool(r.get<int64_t>("bool") != 0);
+    case ParamType::kFloat: return ParamValue::of_float(r.get<double>("float"));
+    case ParamType::kString: return ParamValue::of_string(r.str("string"));
+    case ParamType::kShape: {
+      const uint32_t nd = r.get<uint32_t>("ndim");
+      MXN_CHECK(nd <= 16, ErrorCode::kFormat, "optimizer configuration: shape of ", nd,
+                " dimensions");
+      Shape sh;
+      for (uint32_t d = 0; d < nd; ++d) sh.push_back(r.get<int64_t>("dim"));
+      return ParamValue::of_shape(sh);
+    }
+    default:
+      throw_error(ErrorCode::kFormat, cat("optimizer configuration: unknown value type ",
+                                          static_cast<int>(kind)));
+  }
+}
+
+void put_params(std::string& out, const ConfigDef& def, const OpParams& p) {
+  put<uint32_t>(out, static_cast<uint32_t>(def.params.size()));
+  for (const ParamSpec& spec : def.params) {
+    put_str(out, spec.name);
+    put_value(out, p.get(spec.name.c_str()));
+  }
+}
+
+// The (key, value) pairs of a parameter list; keys point into `names`.
+void get_params(Reader& r, std::vector<std::string>* names, std::vector<ParamValue>* values) {
+  const uint32_t n = r.get<uint32_t>("parameter count");
+  MXN_CHECK(n <= 256, ErrorCode::kFormat, "optimizer configuration: ", n, " parameters");
+  for (uint32_t i = 0; i < n; ++i) {
+    names->push_back(r.str("parameter name"));
+    ParamValue v = get_value(r);
+    values->push_back(std::move(v));
+  }
+}
+
+std::vector<const char*> c_strs(const std::vector<std::string>& names) {
+  std::vector<const char*> out;
+  for (const auto& n : names) out.push_back(n.c_str());
+  return out;
+}
+}  // namespace
+
+std::string Optimizer::config() const {
+  std::string out(kConfigMagic, 8);
+  put_str(out, def_->name);
+  put_params(out, *def_, params_);
+  put<uint32_t>(out, static_cast<uint32_t>(idx2name_.size()));
+  for (const auto& [i, n] : idx2name_) {
+    put<int64_t>(out, i);
+    put_str(out, n);
+  }
+  put<uint32_t>(out, static_cast<uint32_t>(known_names_.size()));
+  for (const auto& kv : known_names_) put_str(out, kv.first);
+  for (const auto& m : mults_) {
+    put<uint32_t>(out, static_cast<uint32_t>(m.size()));
+    for (const auto& [code, v] : m) {
+      put_str(out, code);
+      put<double>(out, v);
+    }
+  }
+  put<uint8_t>(out, scheduler_ ? 1 : 0);
+  if (scheduler_) {
+    put_str(out, scheduler_->name());
+    put_params(out, scheduler_->def(), scheduler_->params());
+    put<double>(out, scheduler_->base_lr());
+  }
+  return out;
+}
+
+std::unique_ptr<Optimizer> Optimizer::from_config(const void* data, size_t size) {
+  MXN_CHECK(data != nullptr || size == 0, ErrorCode::kInvalidArg, "configuration data is NULL");
+  Reader r{static_cast<const char*>(data), size};
+  r.need(8, "magic");
+  MXN_CHECK(std::memcmp(r.p, kConfigMagic, 8) == 0, ErrorCode::kFormat,
+            "not an optimizer configuration (bad magic)");
+  r.p += 8;
+  r.left -= 8;
+  r.off += 8;
+  const std::string name = r.str("optimizer name");
+  std::vector<std::string> keys;
+  std::vector<ParamValue> values;
+  get_params(r, &keys, &values);
+  auto keys_c = c_strs(keys);
+  std::unique_ptr<Optimizer> opt =
+      create(name, static_cast<int>(keys.size()), keys_c.data(), values.data());
+  const uint32_t n_idx = r.get<uint32_t>("name count");
+  for (uint32_t i = 0; i < n_idx; ++i) {
+    const int64_t index = r.get<int64_t>("index");
+    opt->idx2name_[index] = r.str("parameter name");
+  }
+  const uint32_t n_known = r.get<uint32_t>("known name count");
+  for (uint32_t i = 0; i < n_known; ++i) opt->known_names_[r.str("known name")] = true;
+  for (auto& m : opt->mults_) {
+    const uint32_t n = r.get<uint32_t>("multiplier count");
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string code = r.str("multiplier key");
+      m[code] = r.get<double>("multiplier");
+    }
+  }
+  if (r.get<uint8_t>("scheduler flag") != 0) {
+    const std::string sname = r.str("scheduler name");
+    std::vector<std::string> sk;
+    std::vector<ParamValue> sv;
+    get_params(r, &sk, &sv);
+    auto sk_c = c_strs(sk);
+    const ConfigDef& sdef = ConfigRegistry::get().find("lr_scheduler", sname);
+    auto sched = std::make_shared<LRScheduler>(
+        sdef, parse_config(sdef, static_cast<int>(sk.size()), sk_c.data(), sv.data()));
+    sched->set_base_lr(r.get<double>("base_lr"));
+    opt->scheduler_ = std::move(sched);
+  }
+  MXN_CHECK(r.left == 0, ErrorCode::kFormat, "optimizer configuration: ", r.left,
+            " trailing bytes");
+  return opt;
+}
+
 std::string Optimizer::save_states() const {
   std::string out(kStateMagic, 8);
   put<uint32_t>(out, 1);  // version

@@ -61,6 +61,19 @@ class Optimizer {
   // float32 master weight last.
   std::vector<NDArray> states(const ParamKey& key) const;
 
+  // The optimizer's configuration as bytes, not its state: name, every parameter's typed
+  // value, the parameter names (set_param_name), the lr/wd multipliers, and the scheduler's
+  // name, parameters and base_lr. dist_async sends it to the servers, which make their own
+  // optimizer with from_config (the registry coerces every value again: a server only ever
+  // builds registered optimizers from typed values, never runs received code). Format
+  // (little-endian): "MXNOPTC1", uint32 n + name, uint32 count, per parameter uint32 n + key
+  // and a typed value (uint8 MXN_VALUE_* tag; int/bool int64, float float64 bits, string
+  // uint32 n + bytes, shape uint32 ndim + int64s, none nothing); uint32 count of (int64
+  // index, name); uint32 count of names known; two lists (lr, wd) of (uint32 n + key code,
+  // float64); uint8 has scheduler, then its name, parameters as above, float64 base_lr.
+  std::string config() const;
+  static std::unique_ptr<Optimizer> from_config(const void* data, size_t size);
+
   // The states as bytes (format in docs/architecture.md, "Optimizer state files") and back.
   // Loading replaces every state and update count; arrays load on the CPU.
   std::string save_states() const;

@@ -75,7 +75,8 @@ def mode_env(out, workers):
     """Launcher variables, barrier, allreduce of ints, dist_device_sync with two devices."""
     kv = mx.kv.create("dist_sync")
     info = {k: os.environ.get(k) for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "DMLC_ROLE",
-                                           "DMLC_NUM_WORKER", "DMLC_WORKER_ID")}
+                                           "DMLC_NUM_WORKER", "DMLC_WORKER_ID",
+                                           "DMLC_NUM_SERVER")}
     info.update(rank=kv.rank, num_workers=kv.num_workers, type=kv.type)
     kv.barrier()
     info["sum"] = kv._allreduce_int([kv.rank, 1])
@@ -118,9 +119,129 @@ def mode_uneven(out, workers):
         json.dump({"batches": len(seen), "expected": 2 * nb}, f)
 
 
+def mode_async(out, workers):
+    """dist_async push/pull semantics: with SGD(lr=1) on the servers every push of ones
+    subtracts 1, so after my j-th push a pull of mine must show at least my j updates
+    (-j or less: other workers' pushes are applied too, in whatever order they arrive). Keys:
+    a small int key (whole on one server), a str key, and one above the big-array bound
+    (MXNEXT_KVSTORE_BIGARRAY_BOUND=1000 here: split over every server)."""
+    kv = mx.kv.create("dist_async")
+    r, n = kv.rank, kv.num_workers
+    info = {"type": kv.type, "rank": r, "num_workers": n}
+    kv.set_optimizer(mx.optimizer.SGD(learning_rate=1.0, rescale_grad=1.0))
+    shapes = {3: (10,), "w": (4, 5), "big": (2, 1500)}
+    for k, shp in shapes.items():
+        kv.init(k, mx.nd.ones(shp) * (7 if r == 0 else -99))  # rank 0's value wins
+    outs = {k: mx.nd.zeros(shp) for k, shp in shapes.items()}
+    kv.pull(list(shapes), out=[outs[k] for k in shapes])
+    info["init"] = {str(k): np.unique(o.asnumpy()).tolist() for k, o in outs.items()}
+    steps = 12
+    seen_ok = True
+    for j in range(1, steps + 1):
+        for k, shp in shapes.items():
+            kv.pushpull(k, mx.nd.ones(shp), out=outs[k])  # push then pull, no wait between
+        for k, o in outs.items():
+            v = o.asnumpy()
+            # every element has had my j pushes (a split key's shards may differ by others')
+            seen_ok &= bool(v.max() <= 7 - j) and bool(v.min() >= 7 - n * steps)
+    info["pull_after_push_sees_it"] = seen_ok
+    kv.barrier()  # my pushes acknowledged, then everyone's: all applied
+    kv.pull(list(shapes), out=[outs[k] for k in shapes])
+    info["final"] = {str(k): np.unique(o.asnumpy()).tolist() for k, o in outs.items()}
+    # without an optimizer the pushed value replaces the stored one
+    kv2 = mx.kv.create("dist_async")
+    kv2.init("z", mx.nd.zeros((6,)))
+    kv2.push("z", mx.nd.ones((6,)) * (r + 1))
+    kv2.barrier()
+    z = mx.nd.zeros((6,))
+    kv2.pull("z", out=z)
+    info["replaced"] = np.unique(z.asnumpy()).tolist()
+    errors = {}
+    for what, fn in (("set_updater", lambda: kv.set_updater(lambda k, g, w: None)),
+                     ("save_optimizer_states",
+                      lambda: kv.save_optimizer_states(os.path.join(out, f"s{r}")))):
+        try:
+            fn()
+        except mx.base.MXNetError as e:
+            errors[what] = str(e)
+    info["errors"] = errors
+    kv.barrier()
+    with open(os.path.join(out, f"async-{r}.json"), "w") as f:
+        json.dump(info, f)
+
+
+def digits(rank, workers):
+    """sklearn's 8x8 digits: 1,497 training images (rank's share of them) and 300 held out."""
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    perm = np.random.RandomState(0).permutation(len(x))
+    x, y = x[perm], y[perm].astype(np.float32)
+    xt, yt, xv, yv = x[300:], y[300:], x[:300], y[:300]
+    return xt[rank::workers], yt[rank::workers], xv, yv
+
+
+def digits_mlp():
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=64, name="fc1"),
+                          act_type="relu", name="relu1")
+    out = mx.sym.FullyConnected(h, num_hidden=10, name="fc2")
+    return mx.sym.SoftmaxOutput(out, name="softmax")
+
+
+def mode_async_train(out, workers):
+    """Module.fit with kvstore='dist_async' on the digits: each worker trains on its share,
+    the servers apply every push at once; then every worker pulls the servers' final weights
+    and scores the held-out digits. Every worker's push is a whole update (no averaging over
+    workers as in dist_sync), so the learning rate is 0.2 / workers: one process at 0.4
+    (4 workers' worth of 0.1) diverges on this model."""
+    rank = int(os.environ["RANK"])
+    x, y, xv, yv = digits(rank, workers)
+    mx.random.seed(1)
+    it = mx.io.NDArrayIter(x, y, batch_size=16, shuffle=True, label_name="softmax_label")
+    mod = mx.mod.Module(digits_mlp(), context=mx.cpu())
+    t0 = time.time()
+    mod.fit(it, num_epoch=int(os.environ.get("ASYNC_EPOCHS", "12")), kvstore="dist_async",
+            optimizer="sgd", optimizer_params={"learning_rate": 0.2 / workers, "momentum": 0.9},
+            initializer=mx.init.Xavier(magnitude=2.0))
+    secs = time.time() - t0
+    kv = mod._kvstore
+    assert kv.type == "dist_async", kv.type
+    kv.barrier()  # every worker's last push applied
+    arg, aux = mod.get_params()
+    final = {}
+    for name in sorted(arg):
+        final[name] = mx.nd.zeros(arg[name].shape)
+        kv.pull(name, out=final[name])
+    mod.set_params(final, aux)
+    val = mx.io.NDArrayIter(xv, yv, batch_size=100, label_name="softmax_label")
+    acc = dict(mod.score(val, "acc"))["accuracy"]
+    np.savez(os.path.join(out, f"async_train-{rank}.npz"),
+             **{k: v.asnumpy() for k, v in final.items()})
+    with open(os.path.join(out, f"async_train-{rank}.json"), "w") as f:
+        json.dump({"accuracy": acc, "seconds": secs, "train_images": len(x)}, f)
+
+
+def mode_twolevel(out, workers):
+    """Sums through dist_sync: integer-valued float32 (exact in any order) and random float32
+    (rounding depends on the order), a key above the big-array bound (several chunks), and
+    int64 allreduce; saved for the test to compare the flat and the two-level runs."""
+    kv = mx.kv.create("dist_sync")
+    r = kv.rank
+    kv.init("exact", mx.nd.zeros((3, 1000)))
+    kv.init("rand", mx.nd.zeros((2500,)))
+    kv.push("exact", mx.nd.array(np.arange(3000, dtype=np.float32).reshape(3, 1000) * (r + 1)))
+    kv.push("rand", mx.nd.array(np.random.RandomState(r).randn(2500).astype(np.float32)))
+    oe, orand = mx.nd.zeros((3, 1000)), mx.nd.zeros((2500,))
+    kv.pull(["exact", "rand"], out=[oe, orand])
+    np.savez(os.path.join(out, f"twolevel-{r}.npz"), exact=oe.asnumpy(), rand=orand.asnumpy(),
+             ints=np.array(kv._allreduce_int([r, 1, -r])),
+             mx=np.array(kv._allreduce_int([r], op=2)))
+
+
 def mode_kill(out, workers):
     """Rank `victim` SIGKILLs itself mid-training; the others must raise PeerLostError."""
-    kv = mx.kv.create("dist_sync")
+    kv = mx.kv.create(os.environ.get("KILL_KV", "dist_sync"))
     victim = workers - 1
     kv.set_optimizer(mx.optimizer.SGD(learning_rate=0.01))
     w = mx.nd.ones((1000,))

@@ -51,9 +51,10 @@ def read_json(path):
         return json.load(f)
 
 
-@pytest.mark.parametrize("n", [2, 4])
-def test_dist_sync_equals_single_process_on_concatenated_batch(tmp_path, n):
-    p, _ = launch(n, "sync", tmp_path, timeout=180)
+@pytest.mark.parametrize("n,env", [(2, {}), (4, {}), (4, {"MXNEXT_KV_LOCAL_SIZE": "2"})],
+                         ids=["2", "4", "4-two-level"])
+def test_dist_sync_equals_single_process_on_concatenated_batch(tmp_path, n, env):
+    p, _ = launch(n, "sync", tmp_path, timeout=180, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
     e = dict(os.environ, OMP_NUM_THREADS="1")
     s = subprocess.run([sys.executable, WORKER, "single", str(tmp_path), str(n)], env=e,
@@ -82,6 +83,7 @@ def test_launcher_variables_barrier_and_device_sync(tmp_path):
         assert info["RANK"] == str(r) and info["WORLD_SIZE"] == str(n)
         assert info["DMLC_ROLE"] == "worker" and info["DMLC_NUM_WORKER"] == str(n)
         assert info["DMLC_WORKER_ID"] == str(r) and info["LOCAL_RANK"] == str(r)
+        assert info["DMLC_NUM_SERVER"] == str(n)  # every worker serves a dist_async shard
         assert info["sum"] == [sum(range(n)), n] and info["max"] == n - 1
         assert info["pushed_sum"] == sum(range(1, n + 1))
         assert info["init_value"] == 10.0           # rank 0's init value on every worker
@@ -101,10 +103,13 @@ def test_uneven_batches_finish_without_deadlock(tmp_path):
             np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k}")
 
 
-def test_killed_worker_makes_every_survivor_fail_with_peer_lost(tmp_path):
+@pytest.mark.parametrize("kv", ["dist_sync", "dist_async"])
+def test_killed_worker_makes_every_survivor_fail_with_peer_lost(tmp_path, kv):
     n = 4
+    # dist_async: the key is split over every server (bound 500), the victim's shard included
     p, secs = launch(n, "kill", tmp_path, timeout=150,
-                     env={"MXNEXT_KV_TIMEOUT": "10", "MXNEXT_KV_HEARTBEAT": "1"})
+                     env={"MXNEXT_KV_TIMEOUT": "10", "MXNEXT_KV_HEARTBEAT": "1", "KILL_KV": kv,
+                          "MXNEXT_KVSTORE_BIGARRAY_BOUND": "500"})
     assert p.returncode != 0
     killed = read_json(tmp_path / "killed.json")
     latencies = []
@@ -115,7 +120,7 @@ def test_killed_worker_makes_every_survivor_fail_with_peer_lost(tmp_path):
         assert res["error"] == "PeerLostError", res
         latencies.append(res["time"] - killed["time"])
     assert max(latencies) < 30, latencies
-    print(f"kill -> PeerLostError on all {n - 1} survivors: "
+    print(f"{kv}: kill -> PeerLostError on all {n - 1} survivors: "
           f"{min(latencies):.1f}-{max(latencies):.1f} s; job {secs:.1f} s")
 
 
@@ -126,3 +131,79 @@ def test_process_without_the_job_token_is_refused(tmp_path):
         res = read_json(tmp_path / f"token-{r}.json")
         assert res["error"] == "InvalidArgumentError", res
         assert "token" in res["message"]
+
+
+# ---- two-level allreduce ------------------------------------------------------------------
+
+def test_two_level_allreduce_equals_flat(tmp_path):
+    """4 ranks pretend to be 2 machines of 2 (MXNEXT_KV_LOCAL_SIZE=2): reduce within each,
+    allreduce between the 2 leaders, broadcast within each. Integer-valued sums are exact in
+    any order, so they must equal the flat allreduce's bit for bit; random float32 sums are
+    compared within float32 rounding (the summation order may differ), and every rank must
+    hold the same bytes."""
+    n = 4
+    flat, two = tmp_path / "flat", tmp_path / "two"
+    flat.mkdir()
+    two.mkdir()
+    common = {"MXNEXT_KVSTORE_BIGARRAY_BOUND": "1000", "MXNEXT_KV_VERBOSE": "1"}
+    p, _ = launch(n, "twolevel", flat, timeout=120, env=dict(common, MXNEXT_KV_REDUCE="flat"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stderr.count("allreduce flat") == n, p.stderr
+    p, _ = launch(n, "twolevel", two, timeout=120, env=dict(common, MXNEXT_KV_LOCAL_SIZE="2"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stderr.count("allreduce two-level") == n, p.stderr
+    assert "machine 1 of 2 (local rank 1 of 2)" in p.stderr, p.stderr
+    ref = np.load(flat / "twolevel-0.npz")
+    want = np.arange(3000, dtype=np.float32).reshape(3, 1000) * sum(range(1, n + 1))
+    np.testing.assert_array_equal(ref["exact"], want)
+    for r in range(n):
+        f = np.load(flat / f"twolevel-{r}.npz")
+        t = np.load(two / f"twolevel-{r}.npz")
+        first = np.load(two / "twolevel-0.npz")
+        np.testing.assert_array_equal(t["exact"], f["exact"])      # bit for bit
+        np.testing.assert_array_equal(t["ints"], [sum(range(n)), n, -sum(range(n))])
+        np.testing.assert_array_equal(t["mx"], [n - 1])
+        np.testing.assert_array_equal(t["rand"], first["rand"])    # same bytes on every rank
+        np.testing.assert_allclose(t["rand"], f["rand"], rtol=1e-6, atol=1e-6)
+
+
+# ---- dist_async -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_dist_async_push_pull_semantics(tmp_path, n):
+    steps = 12
+    p, _ = launch(n, "async", tmp_path, timeout=120,
+                  env={"MXNEXT_KVSTORE_BIGARRAY_BOUND": "1000"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    for r in range(n):
+        info = read_json(tmp_path / f"async-{r}.json")
+        assert info["type"] == "dist_async" and info["rank"] == r and info["num_workers"] == n
+        assert info["init"] == {"3": [7.0], "w": [7.0], "big": [7.0]}  # rank 0's init value
+        assert info["pull_after_push_sees_it"], info
+        # after the barrier every push of every worker is applied: 7 - n * steps everywhere
+        assert info["final"] == {k: [7.0 - n * steps] for k in ("3", "w", "big")}, info
+        assert len(info["replaced"]) == 1 and info["replaced"][0] in range(1, n + 1)
+        assert "updater function cannot run" in info["errors"]["set_updater"]
+        assert "on the servers" in info["errors"]["save_optimizer_states"]
+    assert len({tuple(read_json(tmp_path / f"async-{r}.json")["replaced"]) for r in range(n)}) == 1
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_dist_async_trains_the_digits(tmp_path, n):
+    """Module.fit on dist_async (MLP 64-64-10, SGD momentum, 12 epochs over each worker's share
+    of sklearn's 1,497 training digits; fc1_weight is split over the servers by a bound of
+    1,000 elements) reaches >= 93% on the 300 held-out digits, and every worker pulls the same
+    final weights."""
+    p, _ = launch(n, "async_train", tmp_path, timeout=180,
+                  env={"MXNEXT_KVSTORE_BIGARRAY_BOUND": "1000"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    first = np.load(tmp_path / "async_train-0.npz")
+    accs = []
+    for r in range(n):
+        res = read_json(tmp_path / f"async_train-{r}.json")
+        accs.append(res["accuracy"])
+        got = np.load(tmp_path / f"async_train-{r}.npz")
+        for k in first.files:
+            np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k}")
+    print(f"dist_async, {n} workers: held-out accuracy {accs}")
+    assert min(accs) >= 0.93, accs

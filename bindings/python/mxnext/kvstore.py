@@ -1,7 +1,16 @@
 """mx.kv: Apache MXNet's KVStore over the core's store (mxn_kvstore_*): local and device, and
-dist_sync / dist_device_sync across the processes of a job started with
+dist_sync / dist_device_sync / dist_async across the processes of a job started with
 ``python -m mxnext.launch`` (MPI). set_optimizer keeps the optimizer's state in the core;
-set_updater calls a Python function. A lost peer raises PeerLostError."""
+set_updater calls a Python function. A lost peer raises PeerLostError.
+
+dist_async: every process is a worker and also serves a shard of the keys (MXNet's
+placement: arrays under MXNET_KVSTORE_BIGARRAY_BOUND elements whole on one server by key
+hash, larger ones split over all). A push is applied on the servers as soon as it arrives,
+by the optimizer given to set_optimizer (sent as its name and typed parameters, never
+pickled); a pull returns the servers' current weights, including every push this worker made
+before it. init, set_optimizer and barrier are collective; after barrier() every push made
+before it by any worker is applied. A process that finishes keeps serving its shard until
+every process has finished (at exit)."""
 from . import _core
 from .ndarray import NDArray
 
@@ -86,21 +95,26 @@ class KVStore:
         raise NotImplementedError("gradient compression needs the dist kvstore")
 
     def set_optimizer(self, optimizer):
-        """Updates run on the store with this optimizer; its state stays in the core."""
+        """Updates run on the store with this optimizer; its state stays in the core. On
+        dist_async, rank 0's optimizer configures every server (collective: every worker
+        calls it); later changes to the optimizer object do not reach the servers."""
         self.handle.set_optimizer(optimizer._handle)
         self._optimizer = optimizer
         self._updater = None
 
     def _set_updater(self, updater):
-        """updater(key, grad, weight), called for every pushed key."""
+        """updater(key, grad, weight), called for every pushed key (not on dist_async: its
+        updates run on the servers, with the optimizer given to set_optimizer)."""
+        self.handle.set_updater(updater)
         self._updater = updater
         self._optimizer = None
-        self.handle.set_updater(updater)
 
     set_updater = _set_updater
 
     def save_optimizer_states(self, fname, dump_optimizer=False):
-        """Writes the optimizer's states (the core's documented bytes, not a pickle)."""
+        """Writes the optimizer's states (the core's documented bytes, not a pickle). On
+        dist_sync every worker holds the same states; dist_async keeps them on the servers
+        and refuses (as MXNet does)."""
         if self._optimizer is None:
             raise ValueError("there is no optimizer: call set_optimizer first")
         data = self.handle.save_optimizer_states()
@@ -114,7 +128,9 @@ class KVStore:
             self.handle.load_optimizer_states(f.read())
 
     def barrier(self):
-        """Blocks until every worker has reached it (dist); a local store returns at once."""
+        """Blocks until every worker has reached it (dist); a local store returns at once.
+        On dist_async it first waits until this worker's pushes are acknowledged, so after
+        it every push made before it by any worker is applied."""
         self.handle.barrier()
 
     _barrier = barrier
@@ -132,9 +148,11 @@ class KVStore:
 
 
 def create(name="local"):
-    """'local' (reduce on the CPU), 'device' (reduce on the device of each key), or
-    'dist_sync' / 'dist_device_sync' (also reduced across the workers of a job started with
-    python -m mxnext.launch; needs the MPI build). 'dist_async' is not implemented yet."""
+    """'local' (reduce on the CPU), 'device' (reduce on the device of each key),
+    'dist_sync' / 'dist_device_sync' (also summed across the workers of a job started with
+    python -m mxnext.launch, every worker applying the same update), or 'dist_async' (pushes
+    applied by the servers as they arrive; see the module's docstring). The dist types need
+    the MPI build (libmxnext_mpi.so)."""
     if not isinstance(name, str):
         raise TypeError("name must be a string")
     return KVStore(_core.kvstore_create(name))

@@ -5,9 +5,14 @@
 Every process gets the job token (MXNEXT_JOB_TOKEN, drawn here unless set: a process without
 it is refused by the kvstore), and the rank variables both conventions read: torchrun's RANK,
 WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, and MXNet's DMLC_ROLE=worker, DMLC_NUM_WORKER,
-DMLC_WORKER_ID, DMLC_NUM_SERVER=0. Without -n, the size comes from WORLD_SIZE or
+DMLC_WORKER_ID, DMLC_NUM_SERVER. Without -n, the size comes from WORLD_SIZE or
 DMLC_NUM_WORKER. The exit status is the first failing worker's (on one machine; with -H,
 mpirun's).
+
+Roles: every process is a worker. There are no separate server processes: with
+kvstore='dist_async' each worker also serves a shard of the keys on its communication thread
+(the one thread that calls MPI), so DMLC_NUM_SERVER equals the number of workers; -s is
+accepted for MXNet's launch.py command lines only when it is that number (or 0).
 
 mpirun is told not to tear the job down when one process dies: the survivors find out
 themselves (heartbeats, MXNEXT_KV_TIMEOUT) and fail with PeerLostError, never hang.
@@ -35,7 +40,7 @@ def _rank_env():
     return {
         "RANK": rank, "WORLD_SIZE": size, "LOCAL_RANK": lrank, "LOCAL_WORLD_SIZE": lsize,
         "DMLC_ROLE": "worker", "DMLC_NUM_WORKER": size, "DMLC_WORKER_ID": rank,
-        "DMLC_NUM_SERVER": "0",
+        "DMLC_NUM_SERVER": size,  # dist_async: every worker also serves a shard
     }
 
 
@@ -86,6 +91,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mxnext.launch", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-n", "--num-workers", type=int, default=None)
+    p.add_argument("-s", "--num-servers", type=int, default=None,
+                   help="MXNet's option: every worker serves a shard of the dist_async keys, "
+                        "so only 0 or the number of workers is accepted")
     p.add_argument("-H", "--hostfile", default=None)
     p.add_argument("--mpirun", default=os.environ.get("MXNEXT_MPIRUN", "mpirun"))
     p.add_argument("--mpirun-args", default="", help="extra mpirun arguments (one string)")
@@ -106,6 +114,9 @@ def main(argv=None):
         num = int(os.environ.get("WORLD_SIZE") or os.environ.get("DMLC_NUM_WORKER") or 1)
     if num < 1:
         p.error("-n must be at least 1")
+    if a.num_servers not in (None, 0, num):
+        p.error(f"-s {a.num_servers}: there are no separate server processes; every one of "
+                f"the {num} workers serves a shard of the dist_async keys (omit -s)")
     if shutil.which(a.mpirun) is None:
         sys.exit(f"mxnext.launch: {a.mpirun} not found (install openmpi-bin, or pass --mpirun)")
     os.environ.setdefault("MXNEXT_JOB_TOKEN", secrets.token_hex(16))
