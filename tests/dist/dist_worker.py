@@ -239,6 +239,63 @@ def mode_twolevel(out, workers):
              mx=np.array(kv._allreduce_int([r], op=2)))
 
 
+CK_STEPS, CK_AT = 8, 4  # steps in all; the checkpoint is taken after step CK_AT
+
+
+def ckpt_batch(t, rank, workers):
+    """Step t's global batch (the same in every run), rank's slice of it."""
+    rng = np.random.RandomState(1000 + t)
+    x = rng.randn(workers * B, IN).astype(np.float32)
+    y = rng.randint(0, OUT, workers * B).astype(np.float32)
+    return x[rank * B:(rank + 1) * B], y[rank * B:(rank + 1) * B]
+
+
+def mode_ckpt(out, workers):
+    """dist_sync training with Adam, run as CKPT_PHASE: 'full' (CK_STEPS steps), 'first'
+    (saves params + optimizer states after step CK_AT, goes on 2 more steps, then every rank
+    SIGKILLs itself), or 'resume' (a new job from the checkpoint to the end). Each rank
+    records the loss of every step it runs (before its update) and the final weights."""
+    phase = os.environ["CKPT_PHASE"]
+    kv = mx.kv.create("dist_sync")
+    r = kv.rank
+    prefix = os.path.join(out, "ckpt")
+    shapes = dict(data_shapes=[("data", (B, IN))], label_shapes=[("softmax_label", (B,))])
+    if phase == "resume":
+        mod = mx.mod.Module.load(prefix, CK_AT, load_optimizer_states=True, context=mx.cpu())
+        mod.bind(**shapes)
+        start = CK_AT
+    else:
+        mod = mx.mod.Module(mlp(), context=mx.cpu())
+        mod.bind(**shapes)
+        mod.init_params(arg_params=init_params(), allow_missing=False)
+        start = 0
+    mod.init_optimizer(kvstore=kv, optimizer="adam",
+                       optimizer_params={"learning_rate": 0.05, "wd": 1e-3, "beta2": 0.99})
+    losses = {}
+
+    def record():
+        with open(os.path.join(out, f"ckpt-{phase}-{r}.json"), "w") as f:
+            json.dump(losses, f)
+
+    for t in range(start, CK_STEPS):
+        x, y = ckpt_batch(t, r, workers)
+        mod.forward_backward(mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)]))
+        p = mod.get_outputs()[0].asnumpy().astype(np.float64)
+        losses[str(t)] = float(-np.mean(np.log(p[np.arange(B), y.astype(int)])))
+        mod.update()
+        if phase == "first" and t + 1 == CK_AT:
+            if r == 0:  # the weights and the optimizer states are the same on every worker
+                mod.save_checkpoint(prefix, CK_AT, save_optimizer_states=True)
+            kv.barrier()
+        if phase == "first" and t + 1 == CK_AT + 2:
+            record()
+            kv.barrier()  # nobody is left waiting in a collective: all die at once
+            os.kill(os.getpid(), signal.SIGKILL)
+    record()
+    arg, _ = mod.get_params()
+    np.savez(os.path.join(out, f"ckpt-{phase}-{r}.npz"), **{k: v.asnumpy() for k, v in arg.items()})
+
+
 def mode_kill(out, workers):
     """Rank `victim` SIGKILLs itself mid-training; the others must raise PeerLostError."""
     kv = mx.kv.create(os.environ.get("KILL_KV", "dist_sync"))
