@@ -364,7 +364,8 @@ void AsyncStore::pull(int64_t key_id, const NDArray& merged, const std::vector<S
                 op.send(ep->channel(), s.server, kTag, message(h, nullptr, 0));
               }
             },
-            std::move(done));
+            // the answers are copied into merged: it lives until the pull ends
+            [merged, done = std::move(done)](std::exception_ptr e) { done(std::move(e)); });
       },
       nullptr, 0, &var, 1, o);
 }

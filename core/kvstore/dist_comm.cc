@@ -191,7 +191,8 @@ class Comm final : public DistComm {
       for (const DistBuffer& b : bufs) {
         char err[512] = {0};
         int64_t r = 0;
-        const int rc = c.t->iallreduce(ch, b.data, b.count, b.dtype, op, &r, err, sizeof err);
+        const int rc =
+            c.t->iallreduce(ch, b.send, b.data, b.count, b.dtype, op, &r, err, sizeof err);
         if (rc != 0) throw Error(static_cast<ErrorCode>(rc), err);
         c.p->reqs.push_back(r);
       }

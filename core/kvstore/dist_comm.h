@@ -24,7 +24,8 @@ namespace mxn::kv {
 struct DistBuffer {
   void* data;
   int64_t count;
-  int dtype;  // MXN_TDTYPE_*
+  int dtype;                   // MXN_TDTYPE_*
+  const void* send = nullptr;  // allreduce: reduce this into data (nullptr: data in place)
 };
 
 struct Topology {

@@ -136,28 +136,36 @@ double KVStore::bench_transport_allreduce(int64_t count, int iters) {
   return DistComm::get().bench_allreduce(count, iters);
 }
 
-void KVStore::dist_allreduce(const Slot& s, int priority) {
+void KVStore::dist_allreduce(const Slot& s, int priority, const NDArray* source) {
   if (num_workers_ == 1) return;
   const NDArray m = s.merged;
+  const NDArray src = source != nullptr ? *source : NDArray();
   const int dtype = m.dtype() == DType::kFloat32 ? MXN_TDTYPE_F32 : MXN_TDTYPE_F64;
   const int64_t bound = bigarray_bound();
   const int ch = s.channel;
   EngineVar* var = m.var();
+  EngineVar* read = src.is_none() ? var : src.var();
   PushOptions opts;
   opts.priority = priority;
   opts.name = "kvstore_allreduce";
   Engine::get().push_async(
-      [m, dtype, ch, bound](Engine::Done done) {
+      [m, src, dtype, ch, bound](Engine::Done done) {
         std::vector<DistBuffer> bufs;
         const size_t esz = m.dtype() == DType::kFloat32 ? 4 : 8;
         char* base = static_cast<char*>(m.data());
+        const char* from = src.is_none() ? nullptr : static_cast<const char*>(src.data());
         for (int64_t at = 0; at < m.size(); at += bound) {
           const int64_t n = std::min(bound, m.size() - at);
-          bufs.push_back(DistBuffer{base + static_cast<size_t>(at) * esz, n, dtype});
+          const size_t off = static_cast<size_t>(at) * esz;
+          bufs.push_back(DistBuffer{base + off, n, dtype, from ? from + off : nullptr});
         }
-        DistComm::get().allreduce(ch, std::move(bufs), MXN_TOP_SUM, std::move(done));
+        // The arrays live until the allreduce ends (the pushed value may be a temporary).
+        DistComm::get().allreduce(ch, std::move(bufs), MXN_TOP_SUM,
+                                  [m, src, done = std::move(done)](std::exception_ptr e) {
+                                    done(std::move(e));
+                                  });
       },
-      &var, 1, &var, 1, opts);
+      &read, 1, &var, 1, opts);
 }
 
 KVStore::Slot& KVStore::slot(const Key& key, const char* what) {
@@ -239,13 +247,20 @@ void KVStore::push(const Key& key, const std::vector<NDArray>& values, int prior
       srcs.push_back(c);
     }
   }
-  reduce_into(srcs, s.merged, priority);
+  if (dist_ && !async_ && num_workers_ > 1 && srcs.size() == 1 &&
+      srcs[0].dtype() == s.merged.dtype() && srcs[0].chunk() != s.merged.chunk()) {
+    // One value: the allreduce reads it and writes the sum into the buffer itself, saving
+    // the local copy (a pass over every gradient).
+    dist_allreduce(s, priority, &srcs[0]);
+  } else {
+    reduce_into(srcs, s.merged, priority);
+    if (dist_ && !async_) dist_allreduce(s, priority, nullptr);
+  }
   if (async_) {
     // The servers apply it; nothing is updated here.
     async_->push(s.key_id, s.merged, s.shards, priority);
     return;
   }
-  if (dist_) dist_allreduce(s, priority);
   if (updater_) {
     updater_(key, s.merged, s.value);
   } else if (optimizer_) {

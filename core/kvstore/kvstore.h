@@ -99,7 +99,8 @@ class KVStore {
     int64_t key_id = -1;          // dist_async: init order
     std::vector<Shard> shards;    // dist_async: where the key lives
   };
-  void dist_allreduce(const Slot& s, int priority);
+  // source: the one pushed value, reduced straight into s.merged (nullptr: s.merged in place).
+  void dist_allreduce(const Slot& s, int priority, const NDArray* source);
   Slot& slot(const Key& key, const char* what);
   void check_values(const Key& key, const Slot& s, const std::vector<NDArray>& v,
                     const char* what) const;

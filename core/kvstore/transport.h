@@ -56,7 +56,9 @@ typedef struct mxn_transport {
    * started in the same order on every rank; channels are independent of each other.
    * Collective: every rank creates its channels in the same order. */
   int (*channel)(int* out, char* err, size_t errlen);
-  int (*iallreduce)(int ch, void* buf, int64_t count, int dtype, int op, int64_t* req,
+  /* Reduces send (NULL: buf itself, in place) across ranks into buf. */
+  int (*iallreduce)(int ch, const void* send, void* buf, int64_t count, int dtype, int op,
+                    int64_t* req,
                     char* err, size_t errlen);
   int (*ibcast)(int ch, void* buf, int64_t bytes, int root, int64_t* req, char* err,
                 size_t errlen);

@@ -192,6 +192,8 @@ def test_two_level_allreduce_equals_flat(tmp_path):
     ref = np.load(flat / "twolevel-0.npz")
     want = np.arange(3000, dtype=np.float32).reshape(3, 1000) * sum(range(1, n + 1))
     np.testing.assert_array_equal(ref["exact"], want)
+    rand = sum(np.random.RandomState(r).randn(2500).astype(np.float32) for r in range(n))
+    np.testing.assert_allclose(ref["rand"], rand, rtol=1e-5, atol=1e-5)
     for r in range(n):
         f = np.load(flat / f"twolevel-{r}.npz")
         t = np.load(two / f"twolevel-{r}.npz")

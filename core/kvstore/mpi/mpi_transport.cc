@@ -67,6 +67,7 @@ struct Req {
   double started = 0;
   // two-level allreduce: the stage now running (0 reduce, 1 leaders, 2 bcast, 3 done)
   int stage = -1, ch = -1;
+  const void* send = nullptr;  // not yet reduced into buf (consumed by the first stage run)
   void* buf = nullptr;
   int count = 0;
   MPI_Datatype type = MPI_DATATYPE_NULL;
@@ -339,19 +340,28 @@ int start_stage(Req& q, char* err, size_t n) {
   int rc = MPI_SUCCESS;
   q.r = MPI_REQUEST_NULL;
   for (++q.stage; q.stage < 3; ++q.stage) {
+    const void* in = q.send != nullptr ? q.send : MPI_IN_PLACE;
     if (q.stage == 0) {
       if (g.local_size == 1) continue;
       rc = g.local_rank == 0
-               ? MPI_Ireduce(MPI_IN_PLACE, q.buf, q.count, q.type, q.op, 0, c.reduce, &q.r)
-               : MPI_Ireduce(q.buf, nullptr, q.count, q.type, q.op, 0, c.reduce, &q.r);
+               ? MPI_Ireduce(in, q.buf, q.count, q.type, q.op, 0, c.reduce, &q.r)
+               : MPI_Ireduce(q.send != nullptr ? q.send : q.buf, nullptr, q.count, q.type,
+                             q.op, 0, c.reduce, &q.r);
     } else if (q.stage == 1) {
       if (c.leaders == MPI_COMM_NULL || g.num_hosts == 1) continue;
-      rc = MPI_Iallreduce(MPI_IN_PLACE, q.buf, q.count, q.type, q.op, c.leaders, &q.r);
+      rc = MPI_Iallreduce(in, q.buf, q.count, q.type, q.op, c.leaders, &q.r);
     } else {
       if (g.local_size == 1) continue;
       rc = MPI_Ibcast(q.buf, q.count, q.type, 0, c.bcast, &q.r);
     }
+    q.send = nullptr;
     break;
+  }
+  if (q.stage >= 3 && q.send != nullptr) {  // one rank alone: nothing ran
+    MPI_Aint lb = 0, extent = 0;
+    MPI_Type_get_extent(q.type, &lb, &extent);
+    std::memcpy(q.buf, q.send, static_cast<size_t>(q.count) * static_cast<size_t>(extent));
+    q.send = nullptr;
   }
   if (rc != MPI_SUCCESS) {
     return fail(err, n, kErrPeerLost, "two-level allreduce (stage %d): %s", q.stage,
@@ -360,8 +370,8 @@ int start_stage(Req& q, char* err, size_t n) {
   return 0;
 }
 
-int t_iallreduce(int ch, void* buf, int64_t count, int dtype, int op, int64_t* req, char* err,
-                 size_t n) {
+int t_iallreduce(int ch, const void* send, void* buf, int64_t count, int dtype, int op,
+                 int64_t* req, char* err, size_t n) {
   MPI_Comm c = channel_of(ch);
   if (c == MPI_COMM_NULL || mpi_type(dtype) == MPI_DATATYPE_NULL || mpi_op(op) == MPI_OP_NULL ||
       count < 0 || count > INT32_MAX) {
@@ -372,6 +382,7 @@ int t_iallreduce(int ch, void* buf, int64_t count, int dtype, int op, int64_t* r
     q.collective = true;
     q.started = now_s();
     q.ch = ch;
+    q.send = send;
     q.buf = buf;
     q.count = static_cast<int>(count);
     q.type = mpi_type(dtype);
@@ -385,8 +396,8 @@ int t_iallreduce(int ch, void* buf, int64_t count, int dtype, int op, int64_t* r
     return 0;
   }
   MPI_Request r;
-  const int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, static_cast<int>(count), mpi_type(dtype),
-                                mpi_op(op), c, &r);
+  const int rc = MPI_Iallreduce(send != nullptr ? send : MPI_IN_PLACE, buf,
+                                static_cast<int>(count), mpi_type(dtype), mpi_op(op), c, &r);
   if (rc != MPI_SUCCESS) return fail(err, n, kErrPeerLost, "MPI_Iallreduce: %s", mpi_text(rc).c_str());
   *req = add_req(r, true);
   return 0;
