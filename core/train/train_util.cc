@@ -37,13 +37,20 @@ void push_fn(const char* name, std::vector<NDArray> reads, std::vector<NDArray> 
       r.data(), static_cast<int>(r.size()), w.data(), static_cast<int>(w.size()), opts);
 }
 
+// No host-side staging: a state array can be the size of the largest weight (VGG's fc6 is
+// 411 MB), and a temporary of that size would set the training step's peak memory.
 void fill(const NDArray& a, double value) {
-  std::vector<double> v(static_cast<size_t>(a.size()), value);
   if (value == 0.0) {
     push_fn("fill", {}, {a}, [a] { std::memset(a.data(), 0, a.nbytes()); });
     return;
   }
-  from_host(a, v);
+  push_fn("fill", {}, {a}, [a, value] {
+    char one[16];
+    convert_elements(&value, DType::kFloat64, one, a.dtype(), 1);
+    const size_t es = dtype_size(a.dtype());
+    char* p = static_cast<char*>(a.data());
+    for (int64_t i = 0; i < a.size(); ++i) std::memcpy(p + i * es, one, es);
+  });
 }
 
 NDArray zeros(const Shape& shape, DType dtype, Device dev) {
