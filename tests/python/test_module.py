@@ -77,6 +77,34 @@ def test_manual_loop_and_params():
         mod2.set_params({}, {})
 
 
+def test_params_live_only_in_the_executors():
+    """No host copy of the weights beside the executors; get_params gives snapshots that
+    later updates leave alone, and init_params draws what MXNet's order draws."""
+    x, y = blobs(40)
+    mods = []
+    for ctx in ([mx.cpu(0)], [mx.cpu(0), mx.cpu(1)]):
+        mx.random.seed(7)
+        mod = mx.mod.Module(mlp(8), context=ctx)
+        mod.bind(data_shapes=[("data", (20, 2))], label_shapes=[("softmax_label", (20,))])
+        mod.init_params(mx.init.Xavier())
+        assert mod._arg_params is None and mod._aux_params is None
+        mods.append(mod)
+    first, second = mods[0].get_params()[0], mods[1].get_params()[0]
+    for name in first:
+        assert np.array_equal(first[name].asnumpy(), second[name].asnumpy())
+    mod = mods[0]
+    mod.init_optimizer(optimizer="sgd", optimizer_params=(("learning_rate", 0.5),))
+    snapshot = mod.get_params()[0]
+    kept = {n: a.asnumpy().copy() for n, a in snapshot.items()}
+    mod.forward_backward(mx.io.DataBatch([mx.nd.array(x[:20])], [mx.nd.array(y[:20])]))
+    mod.update()
+    for name, arr in snapshot.items():
+        assert np.array_equal(arr.asnumpy(), kept[name])
+    assert not np.array_equal(mod.get_params()[0]["fc1_weight"].asnumpy(), kept["fc1_weight"])
+    snapshot["fc2_bias"][:] = 100  # writing into a snapshot does not touch the weights
+    assert not np.any(mod.get_params()[0]["fc2_bias"].asnumpy() == 100)
+
+
 def test_data_parallel_matches_single_device():
     """Two contexts with the batch split in half give the same updates as one context."""
     x, y = blobs(60, seed=3)

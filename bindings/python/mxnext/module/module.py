@@ -43,7 +43,7 @@ def _create_kvstore(kvstore, num_device, arg_params):
         else:
             kv = kvs.create(kvstore)
             if kvstore == "local":
-                max_size = max(int(np.prod(p.shape)) for p in arg_params.values()) \
+                max_size = max(int(np.prod(p.shape)) for p in arg_params) \
                     if arg_params else 0
                 if max_size > 1024 * 1024 * 16:
                     update_on_kvstore = False
@@ -200,26 +200,25 @@ class Module(BaseModule):
         return [[e.aux_dict[n] for e in self._execs] for n in self._aux_names]
 
     # ---- parameters -------------------------------------------------------------------------
+    # Once bound, the parameters live only in the executors: unlike MXNet's Module, no host
+    # copy of every weight is kept beside them (it costs the model's size again at peak).
+    # get_params returns fresh snapshots (averaged over the contexts, as MXNet's are), which
+    # later training does not change. Before bind (Module.load), _arg_params/_aux_params hold
+    # the loaded values until bind hands them to the executors.
     def get_params(self):
         assert self.binded and self.params_initialized
-        if self._params_dirty:
-            self._sync_params_from_devices()
-        return (self._arg_params, self._aux_params)
+        if self._arg_params is not None:  # pending values: the executors were not bound yet
+            return (self._arg_params, self._aux_params)
 
-    def _sync_params_from_devices(self):
-        def avg(block, target):
+        def avg(block):
             if len(block) == 1:
-                block[0].copyto(target)
-                return
+                return block[0].copy()
             acc = block[0].as_in_context(cpu())
             for w in block[1:]:
                 acc = acc + w.as_in_context(cpu())
-            (acc / len(block)).astype(target.dtype).copyto(target)
-        for name, block in zip(self._param_names, self._param_arrays):
-            avg(block, self._arg_params[name])
-        for name, block in zip(self._aux_names, self._aux_arrays):
-            avg(block, self._aux_params[name])
-        self._params_dirty = False
+            return (acc / len(block)).astype(block[0].dtype)
+        return ({n: avg(b) for n, b in zip(self._param_names, self._param_arrays)},
+                {n: avg(b) for n, b in zip(self._aux_names, self._aux_arrays)})
 
     def _set_exec_params(self, arg_params, aux_params, allow_extra=False):
         for e in self._execs:
@@ -247,14 +246,17 @@ class Module(BaseModule):
             else:
                 initializer(name, arr)
 
+        # Initialise straight into the first context's arrays, in MXNet's (sorted) order so
+        # random initialisers draw the same numbers, then copy to the other contexts.
         attrs = self._symbol.attr_dict()
-        for name, arr in sorted(self._arg_params.items()):
-            _impl(InitDesc(name, attrs.get(name, None)), arr, arg_params)
-        for name, arr in sorted(self._aux_params.items()):
-            _impl(InitDesc(name, attrs.get(name, None)), arr, aux_params)
+        for names, blocks, given in ((self._param_names, self._param_arrays, arg_params),
+                                     (self._aux_names, self._aux_arrays, aux_params)):
+            for name, block in sorted(zip(names, blocks), key=lambda nb: nb[0]):
+                _impl(InitDesc(name, attrs.get(name, None)), block[0], given)
+                for other in block[1:]:
+                    block[0].copyto(other)
         self.params_initialized = True
         self._params_dirty = False
-        self._set_exec_params(self._arg_params, self._aux_params, allow_extra=allow_extra)
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True,
                    allow_extra=False):
@@ -294,12 +296,7 @@ class Module(BaseModule):
             self.params_initialized = True
         if self.params_initialized:
             self._set_exec_params(self._arg_params, self._aux_params)
-        else:
-            assert self._arg_params is None and self._aux_params is None
-            self._arg_params = {n: nd.zeros(a[0].shape, dtype=a[0].dtype)
-                                for n, a in zip(self._param_names, self._param_arrays)}
-            self._aux_params = {n: nd.zeros(a[0].shape, dtype=a[0].dtype)
-                                for n, a in zip(self._aux_names, self._aux_arrays)}
+            self._arg_params = self._aux_params = None  # the executors hold them now
         if shared_module is not None and shared_module.optimizer_initialized:
             self.borrow_optimizer(shared_module)
 
@@ -346,10 +343,8 @@ class Module(BaseModule):
         if self.optimizer_initialized and not force_init:
             self.logger.warning("optimizer already initialized, ignoring...")
             return
-        if self._params_dirty:
-            self._sync_params_from_devices()
-        kvstore, update_on_kvstore = _create_kvstore(kvstore, len(self._context),
-                                                     self._arg_params)
+        kvstore, update_on_kvstore = _create_kvstore(
+            kvstore, len(self._context), [block[0] for block in self._param_arrays])
         batch_size = self._batch_size
         if kvstore and "dist" in kvstore.type and "_sync" in kvstore.type:
             batch_size *= kvstore.num_workers
@@ -387,11 +382,11 @@ class Module(BaseModule):
             if update_on_kvstore:
                 kvstore.set_optimizer(self._optimizer)
             for idx, name in enumerate(self._param_names):
+                first = self._param_arrays[idx][0]  # the contexts hold equal values
                 if not update_on_kvstore:
-                    kvstore.init(name, self._arg_params[name])
+                    kvstore.init(name, first)
                 else:
-                    kvstore.broadcast(name, self._arg_params[name],
-                                      out=self._param_arrays[idx], priority=-idx)
+                    kvstore.broadcast(name, first, out=self._param_arrays[idx], priority=-idx)
         if not update_on_kvstore:
             self._updater = opt.get_updater(optimizer)
         self.optimizer_initialized = True
