@@ -208,11 +208,39 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
     direct_grads_.push_back(k);
   }
 
+  // Hidden forward outputs nothing reads (LRN's normaliser when no backward pass needs it):
+  // kernels that can leave them unwritten get no storage for them.
+  std::unordered_set<int> read_by_gradients;
+  for (const NodeEntry& g : grad_entries_) {
+    if (g && !g.node->is_variable()) {
+      read_by_gradients.insert(value_index[step_of_.at(g.node.get())][g.index]);
+    }
+  }
+  for (size_t s = 0; s < num_forward_; ++s) {
+    const Node& n = *steps_[s].node;
+    if (!n.op->skips_unused_hidden_outputs) continue;
+    const size_t visible = n.op->num_visible_fn
+                               ? static_cast<size_t>(n.op->num_visible_fn(n.params))
+                               : value_index[s].size();
+    for (size_t k = visible; k < value_index[s].size() && k < 32; ++k) {
+      const int vi = value_index[s][k];
+      if (consumers[static_cast<size_t>(vi)] == 0 && !read_by_gradients.count(vi)) {
+        values[static_cast<size_t>(vi)].skipped = true;
+        steps_[s].unused |= 1u << k;
+      }
+    }
+  }
+
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
   if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = false;
   plan_ = plan_memory(values, options.plan_memory);
+  // One arena; each block is a view of it with its own engine variable.
+  std::shared_ptr<Chunk> arena = Chunk::allocate(plan_.arena_bytes, dev);
   std::vector<std::shared_ptr<Chunk>> blocks;
-  for (size_t b : plan_.block_bytes) blocks.push_back(Chunk::allocate(b, dev));
+  for (size_t b = 0; b < plan_.block_bytes.size(); ++b) {
+    blocks.push_back(Chunk::wrap(static_cast<char*>(arena->data) + plan_.block_offset[b],
+                                 plan_.block_bytes[b], dev, [arena] {}));
+  }
   for (size_t s = 0; s < steps_.size(); ++s) {
     for (int vi : value_index[s]) {
       const PlannedValue& v = values[static_cast<size_t>(vi)];
@@ -221,9 +249,13 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
         steps_[s].outputs.push_back(grads_[ext->second]);
         continue;
       }
-      steps_[s].outputs.push_back(
-          NDArray::from_chunk(blocks[static_cast<size_t>(plan_.block_of[static_cast<size_t>(vi)])],
-                              v.shape, v.dtype));
+      const size_t b = static_cast<size_t>(plan_.block_of[static_cast<size_t>(vi)]);
+      steps_[s].outputs.push_back(NDArray::from_chunk(blocks[b], v.shape, v.dtype));
+      // The block's first writer waits for every block that used its memory before (and,
+      // in the next pass, lets those wait for this one's readers).
+      if (!plan_.in_place[static_cast<size_t>(vi)]) {
+        for (int o : plan_.overlaps[b]) steps_[s].after.push_back(blocks[static_cast<size_t>(o)]->var);
+      }
     }
   }
   for (const PlannedValue& v : values) {
@@ -261,7 +293,7 @@ void Executor::run(Step& step, bool is_train) {
   in.reserve(n.inputs.size());
   for (const NodeEntry& e : n.inputs) in.push_back(value_of(e));
   try {
-    invoke_op(*n.op, in, n.params, &step.outputs, is_train, step.unused);
+    invoke_op(*n.op, in, n.params, &step.outputs, is_train, step.unused, &step.after);
   } catch (Error& e) {
     if (e.message().rfind("node '", 0) != 0) e.prefix(cat("node '", n.name, "'"));
     throw;
@@ -333,6 +365,7 @@ void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
       reads.push_back(a.var());
       keep.push_back(a.chunk());
     }
+    writes.insert(writes.end(), st.after.begin(), st.after.end());
     for (const NDArray& o : st.outputs) {
       m.out.push_back(o.blob());
       writes.push_back(o.var());
@@ -449,7 +482,8 @@ std::string Executor::memory_report() const {
   std::string out = "{\"blocks\": [";
   for (size_t b = 0; b < members.size(); ++b) {
     out += cat(b ? ", " : "", "{\"id\": ", b, ", \"bytes\": ", plan_.block_bytes[b],
-               ", \"values\": [");
+               ", \"offset\": ", plan_.block_offset[b], ", \"steps\": [",
+               plan_.block_steps[b].first, ", ", plan_.block_steps[b].second, "], \"values\": [");
     for (size_t k = 0; k < members[b].size(); ++k) {
       const size_t v = members[b][k];
       out += k ? ", " : "";

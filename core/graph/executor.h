@@ -43,6 +43,7 @@ class Executor {
     std::vector<NDArray> outputs;  // planned buffers
     int group = -1;                // index into groups_ when fused
     uint32_t unused = 0;           // outputs nothing reads (kernels may skip them)
+    std::vector<EngineVar*> after = {};  // blocks sharing its outputs' memory (memory_plan.h)
   };
   const NDArray& value_of(const NodeEntry& e) const;
   void run(Step& step, bool is_train);

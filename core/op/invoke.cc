@@ -79,7 +79,8 @@ void random_reserve(uint64_t count, uint64_t* seed, uint64_t* counter) {
 
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params_in, const std::vector<NDArray>* outputs,
-                               bool is_train, uint32_t unused_outputs) {
+                               bool is_train, uint32_t unused_outputs,
+                               const std::vector<EngineVar*>* after) {
   OpParams params = params_in;
   try {
     MXN_CHECK(&params.op() == &op || params.op().name == op.backward_of, ErrorCode::kInternal,
@@ -176,6 +177,7 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
       total_bytes += a.nbytes();
       out_elems += a.size();
     }
+    if (after != nullptr) writes.insert(writes.end(), after->begin(), after->end());
     if (op.uses_random) random_reserve(static_cast<uint64_t>(out_elems), &ctx.seed, &ctx.counter);
     PushOptions opt;
     opt.name = op.name.c_str();

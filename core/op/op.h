@@ -77,6 +77,9 @@ struct OpDef {
   // Output 0 may share the storage of input `inplace_input` (element-wise operators): the
   // memory planner reuses a dying input's buffer. -1: never.
   int inplace_input = -1;
+  // The kernel leaves hidden outputs that OpContext::output_unused names unwritten (LRN's
+  // normaliser in an inference pass): the executor then gives them no storage.
+  bool skips_unused_hidden_outputs = false;
   // Set on _backward_* operators: they read the parameters of this forward operator (the
   // backward node carries the forward node's parameters) and are left out of the schema.
   std::string backward_of;
@@ -109,6 +112,7 @@ struct OpDef {
   OpDef& visible_outputs(std::function<int(const OpParams&)> count);
   OpDef& backward_for(std::string forward_op);
   OpDef& inplace(int input_index = 0);
+  OpDef& skips_unused_hidden_outputs_flag();
 
   const ParamSpec* find_param(const std::string& name) const;
   int num_inputs(const OpParams& params) const;  // including aux inputs
@@ -144,9 +148,12 @@ std::string op_schema_to_json(std::vector<const OpDef*> ops);  // sorted by name
 // Infers, allocates (unless `outputs` is given) and pushes one operator invocation. Returns
 // every output, hidden ones included (callers show num_visible_outputs of them). Auxiliary
 // inputs are written. A _backward_ operator takes its forward operator's parameters.
+// `after`: engine variables the call also writes, only to be ordered after their users
+// (the executor's memory plan: storage shared with other values).
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params, const std::vector<NDArray>* outputs,
-                               bool is_train = false, uint32_t unused_outputs = 0);
+                               bool is_train = false, uint32_t unused_outputs = 0,
+                               const std::vector<EngineVar*>* after = nullptr);
 
 // Counter-based randomness (Philox4x32-10): the global seed and the next free counter.
 void random_seed(uint64_t seed);

@@ -172,6 +172,10 @@ OpDef& OpDef::inplace(int input_index) {
   inplace_input = input_index;
   return *this;
 }
+OpDef& OpDef::skips_unused_hidden_outputs_flag() {
+  skips_unused_hidden_outputs = true;
+  return *this;
+}
 OpDef& OpDef::backward_for(std::string forward_op) {
   backward_of = std::move(forward_op);
   return *this;

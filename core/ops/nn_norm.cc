@@ -676,25 +676,31 @@ MXN_REGISTER_OP(LRN)
       (*out)[1] = in[0];
     })
     .type_fn(real_type())
-    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+    .skips_unused_hidden_outputs_flag()
+    .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
       const Shape& d = in[0].shape;
       check_lrn(p, d);
       const int64_t N = d[0], C = d[1], S = d[2] * d[3], nsize = p.get_int("nsize");
+      const bool keep_norm = !ctx.output_unused(1);  // only a backward pass reads it
       MXN_REAL_SWITCH(in[0].dtype, T, {
         using A = acc_t<T>;
         const T* x = in[0].ptr<T>();
         T* y = out[0].ptr<T>();
-        T* nrm = out[1].ptr<T>();
+        T* nrm = keep_norm ? out[1].ptr<T>() : nullptr;
         const A salpha = A(p.get_float("alpha")) / A(nsize);
         const A beta = A(p.get_float("beta")), k = A(p.get_float("knorm"));
-        std::vector<A> sum(static_cast<size_t>(N * C * S));
-        channel_window_sum<A>(N, C, S, nsize / 2,
-                              [&](int64_t j) { return A(x[j]) * A(x[j]); }, sum.data());
-        for (int64_t j = 0; j < N * C * S; ++j) {
-          const A n = k + salpha * sum[j];
-          nrm[j] = T(n);
-          y[j] = T(A(x[j]) * std::pow(n, -beta));
+        Workspace ws;  // one image's window sums at a time
+        A* sum = ws.alloc<A>(C * S);
+        for (int64_t img = 0; img < N; ++img) {
+          const int64_t base = img * C * S;
+          channel_window_sum<A>(1, C, S, nsize / 2,
+                                [&](int64_t j) { return A(x[base + j]) * A(x[base + j]); }, sum);
+          for (int64_t j = 0; j < C * S; ++j) {
+            const A n = k + salpha * sum[j];
+            if (nrm != nullptr) nrm[base + j] = T(n);
+            y[base + j] = T(A(x[base + j]) * std::pow(n, -beta));
+          }
         }
       });
     })

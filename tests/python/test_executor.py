@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mxnext as mx
+from plan_check import check_plan_is_valid
 
 
 def fd_grad(f, x, eps=1e-6):
@@ -153,9 +154,12 @@ def test_issue_mlp_example_and_planned_equals_unplanned(monkeypatch):
         assert np.abs(g).sum() > 0, name
     rep = json.loads(planned.memory_report())
     unrep = json.loads(unplanned.memory_report())
-    assert rep["unplanned_bytes"] == unrep["planned_bytes"] == unrep["unplanned_bytes"]
+    assert rep["unplanned_bytes"] == unrep["unplanned_bytes"]
+    assert unrep["planned_bytes"] >= unrep["unplanned_bytes"]  # + alignment padding only
+    assert unrep["planned_bytes"] <= unrep["unplanned_bytes"] + 64 * len(unrep["blocks"])
     assert rep["planned_bytes"] < rep["unplanned_bytes"]
-    assert rep["planned_bytes"] == sum(b["bytes"] for b in rep["blocks"])
+    check_plan_is_valid(rep)
+    check_plan_is_valid(unrep)
     assert rep["peak_bytes"] == (rep["planned_bytes"] + rep["arguments_bytes"]
                                  + rep["gradients_bytes"] + rep["aux_bytes"]
                                  + rep["outputs_bytes"])
