@@ -758,14 +758,20 @@ MXN_API int mxn_kvstore_save_optimizer_states(const mxn_kvstore* kv, mxn_ndarray
 MXN_API int mxn_kvstore_load_optimizer_states(mxn_kvstore* kv, const void* data, size_t size);
 
 /* ---------------------------------------------------------------------------------------- */
-/* Distributed KVStore (dist_sync, dist_device_sync; ABI 1.6)                                */
-/* mxn_kvstore_create("dist_sync" | "dist_device_sync") joins the job of the processes
- * started together by the launcher (python -m mxnext.launch, over mpirun): it needs the MPI
- * backend libmxnext_mpi.so (-DMXN_USE_MPI=ON; beside libmxnext.so or at MXNEXT_MPI_LIBRARY),
- * else MXN_ERR_NOT_IMPLEMENTED; every process must hold the same MXNEXT_JOB_TOKEN, else
- * MXN_ERR_INVALID_ARG on all of them. "dist_async" is MXN_ERR_NOT_IMPLEMENTED in this version.
- * mxn_kvstore_info reports the rank and the number of workers. Pushes sum the gradients of all
- * workers (allreduce); init takes rank 0's value; every worker applies the same update.
+/* Distributed KVStore (dist_sync, dist_device_sync, dist_async; ABI 1.6)                     */
+/* mxn_kvstore_create("dist_sync" | "dist_device_sync" | "dist_async") joins the job of the
+ * processes started together by the launcher (python -m mxnext.launch, over mpirun): it needs
+ * the MPI backend libmxnext_mpi.so (-DMXN_USE_MPI=ON; beside libmxnext.so or at
+ * MXNEXT_MPI_LIBRARY), else MXN_ERR_NOT_IMPLEMENTED; every process must hold the same
+ * MXNEXT_JOB_TOKEN, else MXN_ERR_INVALID_ARG on all of them. Every process creates its stores
+ * in the same order. mxn_kvstore_info reports the rank and the number of workers.
+ * dist_sync: pushes sum the gradients of all workers (allreduce); init takes rank 0's value;
+ * every worker applies the same update. dist_async: every worker also serves a shard of the
+ * keys; init (rank 0's value), set_optimizer (rank 0's optimizer configures the servers) and
+ * barrier are collective; a push is applied by the servers as it arrives, a pull returns
+ * their current value including this worker's earlier pushes; set_updater and the optimizer
+ * state functions are MXN_ERR_INVALID_ARG (the states live on the servers). See
+ * docs/distributed.md.
  * A lost peer (no heartbeat for MXNEXT_KV_TIMEOUT seconds, default 10) fails every pending and
  * later operation with MXN_ERR_PEER_LOST (at the next wait on the arrays it writes, or at once
  * for the blocking calls below); nothing waits without a bound. */
