@@ -282,6 +282,10 @@ class Comm final : public DistComm {
           c.p->reqs.push_back(r);
           c.p->no_timeout = true;
         });
+        // Every rank has finished, so nothing more will come; but updates this rank's server
+        // queued for the last pushes (acknowledged once queued) may still be running: let
+        // them end before the process's static objects go.
+        Engine::get().wait_all();
       } catch (...) {  // a lost peer: nothing more to serve
       }
     }

@@ -236,12 +236,11 @@ def test_dist_async_trains_the_digits(tmp_path, n):
                   env={"MXNEXT_KVSTORE_BIGARRAY_BOUND": "1000"})
     assert p.returncode == 0, p.stdout + p.stderr
     first = np.load(tmp_path / "async_train-0.npz")
-    accs = []
+    results = [read_json(tmp_path / f"async_train-{r}.json") for r in range(n)]
+    accs = [res["accuracy"] for res in results]
+    print(f"dist_async, {n} workers: held-out accuracy {accs}")
     for r in range(n):
-        res = read_json(tmp_path / f"async_train-{r}.json")
-        accs.append(res["accuracy"])
         got = np.load(tmp_path / f"async_train-{r}.npz")
         for k in first.files:
-            np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k}")
-    print(f"dist_async, {n} workers: held-out accuracy {accs}")
-    assert min(accs) >= 0.93, accs
+            np.testing.assert_array_equal(got[k], first[k], err_msg=f"rank {r} {k} {results}")
+    assert min(accs) >= 0.93, results
