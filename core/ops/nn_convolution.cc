@@ -3,8 +3,13 @@
 // the feature maps are small); 1x1/stride-1/no-pad convolutions on large maps use the data
 // directly as the GEMM operand (no im2col). Deconvolution is the transpose of a
 // convolution and reuses the same three routines (forward, backward-data, backward-weight).
-// float16 computes in float32.
+// float16 computes in float32. Float32 2-D convolutions above a size threshold run on oneDNN
+// when the build has it (nn_onednn.h: MXNEXT_ONEDNN, the threshold); these im2col kernels
+// serve everything else (float64, float16, 1-D, WebAssembly) and are the oracle.
 #include "core/ops/nn_util.h"
+#if MXN_USE_ONEDNN
+#include "core/ops/nn_onednn.h"
+#endif
 
 namespace mxn::ops::nn {
 namespace {
@@ -490,6 +495,50 @@ void bias_grad(int64_t N, int64_t Cb, int64_t S, const T* dy, T* db) {
   }
 }
 
+// ---- dispatch: oneDNN or the kernels above -----------------------------------------------
+#if MXN_USE_ONEDNN
+onednn::ConvShape dnnl_shape(const ConvGeom& g) {
+  return onednn::ConvShape{g.N,  g.C,  g.H,  g.W,  g.F,  g.G,  g.OH, g.OW,
+                           g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw};
+}
+#endif
+
+// oneDNN takes float32 arrays only: float16 data (computed in float32) and float64 stay on
+// the kernels above.
+bool dnnl_dtype(const std::vector<TBlob>& out) { return out[0].dtype == DType::kFloat32; }
+
+// y = conv(x, w) (+ b over the F channels when b is not null). `dnnl`: oneDNN may run it.
+template <typename T>
+void run_forward(bool dnnl, const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+#if MXN_USE_ONEDNN
+  if constexpr (std::is_same_v<T, float>) {
+    if (dnnl && g.nsp == 2) {
+      const onednn::ConvShape s = dnnl_shape(g);
+      if (onednn::wanted(s) && onednn::conv_forward(s, x, w, b, y)) return;
+    }
+  }
+#endif
+  conv_forward<T>(g, x, w, y);
+  if (b != nullptr) add_bias<T>(g.N, g.F, g.P(), b, y);
+}
+
+// Any of dx = conv^T(dy, w), dw (from x and dy), db (over the F channels) that is not null.
+template <typename T>
+void run_backward(bool dnnl, const ConvGeom& g, const T* dy, const T* x, const T* w, T* dx, T* dw,
+                  T* db) {
+#if MXN_USE_ONEDNN
+  if constexpr (std::is_same_v<T, float>) {
+    if (dnnl && g.nsp == 2) {
+      const onednn::ConvShape s = dnnl_shape(g);
+      if (onednn::wanted(s) && onednn::conv_backward(s, dy, x, w, dx, dw, db)) return;
+    }
+  }
+#endif
+  if (dx != nullptr) conv_backward_data<T>(g, dy, w, dx);
+  if (dw != nullptr) conv_backward_weight<T>(g, x, dy, dw);
+  if (db != nullptr) bias_grad<T>(g.N, g.F, g.P(), dy, db);
+}
+
 // Runs fn<T> for float32/float64, staging float16 through float32.
 template <typename Fn>
 void run_real(const std::vector<TBlob>& in, const std::vector<TBlob>& out, Fn fn) {
@@ -573,11 +622,11 @@ MXN_OP_REGISTRATION = conv_tail_params(
             const std::vector<TBlob>& out) {
       check_param_inputs(p, in.size());
       const ConvGeom g = conv_geom(p, shapes_of(in, 2), nullptr);
-      const bool bias = !p.get_bool("no_bias");
+      const bool bias = !p.get_bool("no_bias"), dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
-        conv_forward<T>(g, i[0].ptr<T>(), i[1].ptr<T>(), o[0].ptr<T>());
-        if (bias) add_bias<T>(g.N, g.F, g.P(), i[2].ptr<T>(), o[0].ptr<T>());
+        run_forward<T>(dnnl, g, i[0].ptr<T>(), i[1].ptr<T>(), bias ? i[2].ptr<T>() : nullptr,
+                       o[0].ptr<T>());
       });
     })
     .grad([](const NodePtr& n, const std::vector<NodeEntry>& og) {
@@ -604,11 +653,12 @@ MXN_REGISTER_OP(_backward_Convolution)
       const ConvGeom g = conv_geom(p, {in[1].shape, in[2].shape}, nullptr);
       const bool bias = out.size() > 2;
       const bool need_dx = !ctx.output_unused(0);  // the first layer's data needs no gradient
+      const bool dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
-        if (need_dx) conv_backward_data<T>(g, i[0].ptr<T>(), i[2].ptr<T>(), o[0].ptr<T>());
-        conv_backward_weight<T>(g, i[1].ptr<T>(), i[0].ptr<T>(), o[1].ptr<T>());
-        if (bias) bias_grad<T>(g.N, g.F, g.P(), i[0].ptr<T>(), o[2].ptr<T>());
+        run_backward<T>(dnnl, g, i[0].ptr<T>(), i[1].ptr<T>(), i[2].ptr<T>(),
+                        need_dx ? o[0].ptr<T>() : nullptr, o[1].ptr<T>(),
+                        bias ? o[2].ptr<T>() : nullptr);
       });
     });
 
@@ -644,10 +694,12 @@ MXN_OP_REGISTRATION = conv_tail_params(
             const std::vector<TBlob>& out) {
       check_param_inputs(p, in.size());
       const ConvGeom g = deconv_geom(p, shapes_of(in, 2), nullptr);
-      const bool bias = !p.get_bool("no_bias");
+      const bool bias = !p.get_bool("no_bias"), dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
-        conv_backward_data<T>(g, i[0].ptr<T>(), i[1].ptr<T>(), o[0].ptr<T>());
+        // the data gradient of the convolution from the output back to this input
+        run_backward<T>(dnnl, g, i[0].ptr<T>(), nullptr, i[1].ptr<T>(), o[0].ptr<T>(), nullptr,
+                        nullptr);
         if (bias) add_bias<T>(g.N, g.C, g.HW(), i[2].ptr<T>(), o[0].ptr<T>());
       });
     })
@@ -673,12 +725,14 @@ MXN_REGISTER_OP(_backward_Deconvolution)
     .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
       const ConvGeom g = deconv_geom(p, {in[1].shape, in[2].shape}, nullptr);
-      const bool bias = out.size() > 2;
+      const bool bias = out.size() > 2, dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
-        // data grad: the convolution of out_grad; weight grad: out_grad is the conv input.
-        conv_forward<T>(g, i[0].ptr<T>(), i[2].ptr<T>(), o[0].ptr<T>());
-        conv_backward_weight<T>(g, i[0].ptr<T>(), i[1].ptr<T>(), o[1].ptr<T>());
+        // data grad: the convolution of out_grad; weight grad: out_grad is the conv input
+        // and data the conv's output gradient.
+        run_forward<T>(dnnl, g, i[0].ptr<T>(), i[2].ptr<T>(), nullptr, o[0].ptr<T>());
+        run_backward<T>(dnnl, g, i[1].ptr<T>(), i[0].ptr<T>(), nullptr, nullptr, o[1].ptr<T>(),
+                        nullptr);
         if (bias) bias_grad<T>(g.N, g.C, g.HW(), i[0].ptr<T>(), o[2].ptr<T>());
       });
     });

@@ -1,0 +1,379 @@
+// oneDNN glue for float32 2-D convolution (see nn_onednn.h). Compiled only when the build has
+// oneDNN (core/CMakeLists.txt drops this file otherwise).
+//
+// Layouts: the arrays are NCHW (weights OIHW / GOIHW); each primitive is created with
+// format_tag::any and picks its own blocked layouts, so every call reorders its inputs into
+// them and its outputs back (into kernel workspace from the pool). Exception: 1x1 kernels on
+// maps of at least 14x14 keep the activations in NCHW (oneDNN then runs them as GEMMs): with
+// so little work per element, reordering data and output cost more than the blocked kernel
+// saved (measured 1.2-2x slower on ResNet-50's 56x56 and 28x28 1x1 layers).
+//
+// Cache: one entry per (primitive kind, full geometry, bias), holding the primitive, its
+// layouts and its reorders, built on first use under a mutex and shared afterwards
+// (executing a oneDNN primitive from several threads at once is safe; the scratchpad is ours,
+// per call, so no state is shared between calls).
+//
+// Threads: oneDNN runs on OpenMP here. Each calling thread (engine workers, a thread helping
+// in wait_all) gets the same OpenMP thread count, nn_num_threads() (MXNEXT_NN_THREADS, else
+// the cores), set once per thread: a primitive splits its work by the thread count it was
+// created with, so a fixed count keeps results identical run to run whichever thread runs
+// it. Calls from the engine's two workers may run at once (two OpenMP teams): serialising
+// them was measured no faster on two cores, and slower where independent convolutions
+// overlap (docs/architecture.md, "Operators").
+#include "core/ops/nn_onednn.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
+
+#include "core/base/error.h"
+#include "core/op/workspace.h"
+#include "core/ops/nn_util.h"
+
+namespace mxn::ops::nn::onednn {
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Dt = memory::data_type;
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine* e = new dnnl::engine(dnnl::engine::kind::cpu, 0);  // never freed
+  return *e;
+}
+
+int mode() {
+  const char* v = std::getenv("MXNEXT_ONEDNN");
+  if (v == nullptr || v[0] == '\0') return 1;
+  if (v[1] == '\0' && v[0] >= '0' && v[0] <= '2') return v[0] - '0';
+  throw Error(ErrorCode::kInvalidArg, cat("MXNEXT_ONEDNN must be 0, 1 or 2, got '", v, "'"));
+}
+
+int threads() {
+  static const int n = nn_num_threads();
+  return n;
+}
+
+// The OpenMP thread count of the calling thread (its own ICV), set once per thread.
+void set_thread_count() {
+  thread_local int set = 0;
+  if (set != threads()) {
+    omp_set_num_threads(threads());
+    set = threads();
+  }
+}
+
+// ---- geometry ---------------------------------------------------------------------------
+struct Descs {
+  memory::dims src, wei, bias, dst, strides, dilates, pad;
+  Tag wei_tag;
+};
+
+Descs descs_of(const ConvShape& g) {
+  Descs d;
+  d.src = {g.N, g.C, g.H, g.W};
+  if (g.G == 1) {
+    d.wei = {g.F, g.C, g.kh, g.kw};
+    d.wei_tag = Tag::oihw;
+  } else {  // (F, C/G, kh, kw) is (G, F/G, C/G, kh, kw) in memory
+    d.wei = {g.G, g.F / g.G, g.C / g.G, g.kh, g.kw};
+    d.wei_tag = Tag::goihw;
+  }
+  d.bias = {g.F};
+  d.dst = {g.N, g.F, g.OH, g.OW};
+  d.strides = {g.sh, g.sw};
+  d.dilates = {g.dh - 1, g.dw - 1};  // oneDNN counts the gaps: 0 = none
+  d.pad = {g.ph, g.pw};              // MXNet pads both sides alike (output size by floor)
+  return d;
+}
+
+memory::desc plain(const memory::dims& dims, Tag t) { return memory::desc(dims, Dt::f32, t); }
+memory::desc any(const memory::dims& dims) { return memory::desc(dims, Dt::f32, Tag::any); }
+
+// The primitive's layout for the activations (data, output and their gradients): NCHW for
+// 1x1 kernels on large maps (see the top of the file), else its choice.
+memory::desc act(const ConvShape& g, const memory::dims& dims) {
+  const bool nchw = g.kh == 1 && g.kw == 1 && g.OH * g.OW >= 14 * 14;
+  return nchw ? plain(dims, Tag::nchw) : any(dims);
+}
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+// A reorder between the user's layout and a primitive's; `needed` false when they agree.
+struct Reorder {
+  bool needed = false;
+  dnnl::reorder prim;
+  memory::desc scratch;
+  void init(const memory::desc& from, const memory::desc& to) {
+    if (from == to) return;
+    dnnl::reorder::primitive_desc pd(cpu_engine(), from, cpu_engine(), to, user_scratchpad());
+    scratch = pd.scratchpad_desc();
+    prim = dnnl::reorder(pd);
+    needed = true;
+  }
+};
+
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& g, bool bias,
+                                                     dnnl::prop_kind kind) {
+  const Descs d = descs_of(g);
+  const auto desc =
+      bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
+                                             act(g, d.src), any(d.wei), plain(d.bias, Tag::x),
+                                             act(g, d.dst), d.strides, d.dilates, d.pad, d.pad)
+           : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
+                                             act(g, d.src), any(d.wei), act(g, d.dst), d.strides,
+                                             d.dilates, d.pad, d.pad);
+  return dnnl::convolution_forward::primitive_desc(desc, user_scratchpad(), cpu_engine());
+}
+
+struct Forward {
+  dnnl::convolution_forward prim;
+  memory::desc u_src, u_wei, u_bias, u_dst;  // the user's (NCHW) layouts
+  memory::desc src, wei, dst, scratch;       // the primitive's
+  Reorder src_r, wei_r, dst_r;
+  explicit Forward(const ConvShape& g, bool bias) {
+    const Descs d = descs_of(g);
+    const auto pd = forward_pd(g, bias, dnnl::prop_kind::forward_training);
+    u_src = plain(d.src, Tag::nchw);
+    u_wei = plain(d.wei, d.wei_tag);
+    u_bias = plain(d.bias, Tag::x);
+    u_dst = plain(d.dst, Tag::nchw);
+    src = pd.src_desc();
+    wei = pd.weights_desc();
+    dst = pd.dst_desc();
+    scratch = pd.scratchpad_desc();
+    src_r.init(u_src, src);
+    wei_r.init(u_wei, wei);
+    dst_r.init(dst, u_dst);
+    prim = dnnl::convolution_forward(pd);
+  }
+};
+
+struct BackwardData {
+  dnnl::convolution_backward_data prim;
+  memory::desc u_src, u_wei, u_dst;
+  memory::desc diff_src, wei, diff_dst, scratch;
+  Reorder diff_dst_r, wei_r, diff_src_r;
+  explicit BackwardData(const ConvShape& g) {
+    const Descs d = descs_of(g);
+    const auto hint = forward_pd(g, false, dnnl::prop_kind::forward_training);
+    const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
+                                                     act(g, d.src), any(d.wei), act(g, d.dst),
+                                                     d.strides, d.dilates, d.pad, d.pad);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, user_scratchpad(),
+                                                             cpu_engine(), hint);
+    u_src = plain(d.src, Tag::nchw);
+    u_wei = plain(d.wei, d.wei_tag);
+    u_dst = plain(d.dst, Tag::nchw);
+    diff_src = pd.diff_src_desc();
+    wei = pd.weights_desc();
+    diff_dst = pd.diff_dst_desc();
+    scratch = pd.scratchpad_desc();
+    diff_dst_r.init(u_dst, diff_dst);
+    wei_r.init(u_wei, wei);
+    diff_src_r.init(diff_src, u_src);
+    prim = dnnl::convolution_backward_data(pd);
+  }
+};
+
+struct BackwardWeights {
+  dnnl::convolution_backward_weights prim;
+  memory::desc u_src, u_wei, u_bias, u_dst;
+  memory::desc src, diff_wei, diff_dst, scratch;
+  Reorder src_r, diff_dst_r, diff_wei_r;
+  BackwardWeights(const ConvShape& g, bool bias) {
+    const Descs d = descs_of(g);
+    const auto hint = forward_pd(g, bias, dnnl::prop_kind::forward_training);
+    using W = dnnl::convolution_backward_weights;
+    const auto desc =
+        bias ? W::desc(dnnl::algorithm::convolution_direct, act(g, d.src), any(d.wei),
+                       plain(d.bias, Tag::x), act(g, d.dst), d.strides, d.dilates, d.pad, d.pad)
+             : W::desc(dnnl::algorithm::convolution_direct, act(g, d.src), any(d.wei),
+                       act(g, d.dst), d.strides, d.dilates, d.pad, d.pad);
+    const W::primitive_desc pd(desc, user_scratchpad(), cpu_engine(), hint);
+    u_src = plain(d.src, Tag::nchw);
+    u_wei = plain(d.wei, d.wei_tag);
+    u_bias = plain(d.bias, Tag::x);
+    u_dst = plain(d.dst, Tag::nchw);
+    src = pd.src_desc();
+    diff_wei = pd.diff_weights_desc();
+    diff_dst = pd.diff_dst_desc();
+    scratch = pd.scratchpad_desc();
+    src_r.init(u_src, src);
+    diff_dst_r.init(u_dst, diff_dst);
+    diff_wei_r.init(diff_wei, u_wei);
+    prim = W(pd);
+  }
+};
+
+// ---- the cache ------------------------------------------------------------------------------
+struct Key {
+  int64_t v[18];
+  bool operator==(const Key& o) const { return std::memcmp(v, o.v, sizeof(v)) == 0; }
+};
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over the fields
+    for (int64_t x : k.v) {
+      h ^= static_cast<uint64_t>(x);
+      h *= 1099511628211ull;
+    }
+    return static_cast<size_t>(h);
+  }
+};
+
+Key key_of(const ConvShape& g, int64_t kind, bool bias) {
+  return Key{{kind, bias ? 1 : 0, g.N, g.C, g.H, g.W, g.F, g.G, g.OH, g.OW, g.kh, g.kw, g.sh,
+              g.sw, g.dh, g.dw, g.ph, g.pw}};
+}
+
+constexpr size_t kMaxEntries = 512;  // per kind; beyond, the cache starts again
+
+// The cached entry of type E for (g, bias), built on first use; null when oneDNN has no
+// implementation for it (remembered too).
+template <typename E, typename... A>
+std::shared_ptr<E> entry(const ConvShape& g, int64_t kind, bool bias, A... args) {
+  static std::mutex* mu = new std::mutex;
+  static auto* cache = new std::unordered_map<Key, std::shared_ptr<E>, KeyHash>;
+  const Key k = key_of(g, kind, bias);
+  std::lock_guard<std::mutex> lock(*mu);
+  auto it = cache->find(k);
+  if (it != cache->end()) return it->second;
+  if (cache->size() >= kMaxEntries) cache->clear();
+  std::shared_ptr<E> e;
+  try {
+    set_thread_count();  // primitives are created for the thread count they will run with
+    e = std::make_shared<E>(g, args...);
+  } catch (const dnnl::error&) {
+    e = nullptr;  // unimplemented here: the caller runs the reference kernel
+  }
+  cache->emplace(k, e);
+  return e;
+}
+
+// One call: memory objects on the user's arrays or on pooled workspace, reorders, execution.
+class Call {
+ public:
+  Call() : stream_(cpu_engine()) { set_thread_count(); }
+
+  memory wrap(const memory::desc& md, const void* p) {
+    return memory(md, cpu_engine(), const_cast<void*>(p));
+  }
+  memory fresh(const memory::desc& md) {
+    return memory(md, cpu_engine(), ws_.alloc_bytes(md.get_size()));
+  }
+  // The user's array p (layout u) in the primitive's layout md.
+  memory in(const Reorder& r, const memory::desc& u, const memory::desc& md, const void* p) {
+    memory user = wrap(u, p);
+    if (!r.needed) return user;
+    memory m = fresh(md);
+    run(r.prim, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, m}}, r.scratch);
+    return m;
+  }
+  // Where the primitive writes an output for the user's array p: p itself, or workspace.
+  memory out(const Reorder& r, const memory::desc& u, const memory::desc& md, void* p) {
+    return r.needed ? fresh(md) : wrap(u, p);
+  }
+  // Copies an output written by out() into the user's array.
+  void back(const Reorder& r, const memory& m, const memory::desc& u, void* p) {
+    if (r.needed) run(r.prim, {{DNNL_ARG_FROM, m}, {DNNL_ARG_TO, wrap(u, p)}}, r.scratch);
+  }
+  void run(const dnnl::primitive& prim, std::unordered_map<int, memory> args,
+           const memory::desc& scratch) {
+    if (scratch.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, fresh(scratch));
+    prim.execute(stream_, args);
+    stream_.wait();
+  }
+
+ private:
+  dnnl::stream stream_;
+  Workspace ws_;
+};
+
+[[noreturn]] void rethrow(const dnnl::error& e) {
+  throw Error(ErrorCode::kInternal, cat("oneDNN: ", e.what()));
+}
+
+}  // namespace
+
+bool wanted(const ConvShape& g) {
+  const int m = mode();
+  if (m == 0) return false;
+  for (int64_t v : {g.N, g.C, g.H, g.W, g.F, g.OH, g.OW}) {
+    if (v <= 0) return false;
+  }
+  if (m == 2) return true;
+  const double macs = double(g.N) * double(g.F) * double(g.C / g.G) * double(g.kh * g.kw) *
+                      double(g.OH * g.OW);
+  return macs >= double(kMinMacs);
+}
+
+bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y) {
+  const std::shared_ptr<Forward> e = entry<Forward>(g, 0, b != nullptr, b != nullptr);
+  if (!e) return false;
+  try {
+    Call c;
+    std::unordered_map<int, memory> args;
+    args.emplace(DNNL_ARG_SRC, c.in(e->src_r, e->u_src, e->src, x));
+    args.emplace(DNNL_ARG_WEIGHTS, c.in(e->wei_r, e->u_wei, e->wei, w));
+    if (b != nullptr) args.emplace(DNNL_ARG_BIAS, c.wrap(e->u_bias, b));
+    const memory dst = c.out(e->dst_r, e->u_dst, e->dst, y);
+    args.emplace(DNNL_ARG_DST, dst);
+    c.run(e->prim, std::move(args), e->scratch);
+    c.back(e->dst_r, dst, e->u_dst, y);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
+bool conv_backward(const ConvShape& g, const float* dy, const float* x, const float* w, float* dx,
+                   float* dw, float* db) {
+  if (db != nullptr && dw == nullptr) return false;
+  std::shared_ptr<BackwardData> bd;
+  std::shared_ptr<BackwardWeights> bw;
+  if (dx != nullptr && !(bd = entry<BackwardData>(g, 1, false))) return false;
+  if (dw != nullptr && !(bw = entry<BackwardWeights>(g, 2, db != nullptr, db != nullptr))) {
+    return false;
+  }
+  try {
+    Call c;
+    memory dy_d;  // dy in the backward-data layout, reused by backward-weights when equal
+    if (bd) {
+      dy_d = c.in(bd->diff_dst_r, bd->u_dst, bd->diff_dst, dy);
+      const memory dsrc = c.out(bd->diff_src_r, bd->u_src, bd->diff_src, dx);
+      c.run(bd->prim,
+            {{DNNL_ARG_DIFF_DST, dy_d},
+             {DNNL_ARG_WEIGHTS, c.in(bd->wei_r, bd->u_wei, bd->wei, w)},
+             {DNNL_ARG_DIFF_SRC, dsrc}},
+            bd->scratch);
+      c.back(bd->diff_src_r, dsrc, bd->u_src, dx);
+    }
+    if (bw) {
+      const memory dy_w = bd && bd->diff_dst == bw->diff_dst
+                              ? dy_d
+                              : c.in(bw->diff_dst_r, bw->u_dst, bw->diff_dst, dy);
+      const memory dwei = c.out(bw->diff_wei_r, bw->u_wei, bw->diff_wei, dw);
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, c.in(bw->src_r, bw->u_src, bw->src, x)},
+                                           {DNNL_ARG_DIFF_DST, dy_w},
+                                           {DNNL_ARG_DIFF_WEIGHTS, dwei}};
+      if (db != nullptr) args.emplace(DNNL_ARG_DIFF_BIAS, c.wrap(bw->u_bias, db));
+      c.run(bw->prim, std::move(args), bw->scratch);
+      c.back(bw->diff_wei_r, dwei, bw->u_wei, dw);
+    }
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
+}  // namespace mxn::ops::nn::onednn

@@ -1,0 +1,39 @@
+// oneDNN glue for float32 2-D convolution (core/ops/nn_onednn.cc, compiled when the build finds
+// oneDNN: MXN_USE_ONEDNN in cmake/toolchain.cmake). The operators in nn_convolution.cc call
+// these for float32 NCHW convolutions whose work is above a threshold; everything else (and
+// every build without oneDNN) runs the portable im2col kernels, which stay the oracle.
+//
+// MXNEXT_ONEDNN (read at every call, so tests can switch it between calls):
+//   unset / 1   oneDNN for convolutions of at least kMinMacs multiply-adds (default)
+//   0           never: the reference kernels only
+//   2           every convolution oneDNN can run, however small (tests)
+#pragma once
+#include <cstdint>
+
+namespace mxn::ops::nn::onednn {
+
+// The geometry of a convolution from x (N, C, H, W) to y (N, F, OH, OW) with weights
+// (F, C/G, kh, kw), MXNet's symmetric padding and dilations >= 1.
+struct ConvShape {
+  int64_t N, C, H, W, F, G, OH, OW, kh, kw, sh, sw, dh, dw, ph, pw;
+};
+
+// Below this many multiply-adds (N*F*(C/G)*kh*kw*OH*OW) the reference kernels are as fast or
+// faster (reorders and dispatch dominate) and keep tiny convolutions, e.g. the conformance
+// cases, bit-identical to the WebAssembly build. Measured: docs/architecture.md, "Operators".
+constexpr int64_t kMinMacs = int64_t(1) << 22;
+
+// Whether a call with this geometry should go to oneDNN (mode, threshold, non-empty sizes).
+bool wanted(const ConvShape& g);
+
+// Each returns false (having written nothing) when oneDNN has no primitive for the geometry;
+// the caller then runs the reference kernel. Thread-safe.
+// y = conv(x, w) (+ bias b when not null).
+bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y);
+// Any of dx, dw, db may be null (not wanted). dx = conv^T(dy, w); dw = dy . im2col(x)^T summed
+// over the batch; db = dy summed over batch and positions. x is read only for dw, w only for
+// dx.
+bool conv_backward(const ConvShape& g, const float* dy, const float* x, const float* w, float* dx,
+                   float* dw, float* db);
+
+}  // namespace mxn::ops::nn::onednn

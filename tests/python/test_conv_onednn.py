@@ -1,0 +1,217 @@
+"""Convolution and Deconvolution through oneDNN (core/ops/nn_onednn.cc) against the reference
+im2col kernels, which stay the oracle.
+
+MXNEXT_ONEDNN (read at every call): unset/1 = oneDNN above the size threshold (kMinMacs,
+2^22 multiply-adds), 0 = reference kernels only, 2 = oneDNN for every float32 2-D convolution
+it can run. Each case runs forward and backward (data, weight and bias gradients, float32)
+under 0 and under 1 or 2 and compares within float32 tolerance; the shapes of the first table
+are above the threshold, so the default mode takes oneDNN (checked through DNNL_VERBOSE).
+Skipped when libmxnext was built without oneDNN (MXN_USE_ONEDNN=OFF, WebAssembly)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mxnext as mx
+from mxnext import autograd
+
+import test_ops_nn
+
+ONEDNN = any("libdnnl" in line for line in open("/proc/self/maps"))
+pytestmark = pytest.mark.skipif(not ONEDNN, reason="libmxnext built without oneDNN")
+
+MIN_MACS = 1 << 22  # nn_onednn.h kMinMacs
+
+
+def _macs(op, shp, wshape, p):
+    """Multiply-adds of the convolution (for a Deconvolution: the convolution it transposes,
+    whose output is the Deconvolution's data)."""
+    g = p.get("num_group", 1)
+    if op == "Deconvolution":
+        return shp[0] * shp[1] * wshape[1] * wshape[2] * wshape[3] * shp[2] * shp[3]
+
+    def od(x, i):
+        k, s = p["kernel"][i], p.get("stride", (1, 1))[i]
+        d, pd = p.get("dilate", (1, 1))[i], p.get("pad", (0, 0))[i]
+        return (x + 2 * pd - (d * (k - 1) + 1)) // s + 1
+    return shp[0] * wshape[0] * (shp[1] // g) * wshape[2] * wshape[3] * od(shp[2], 0) * \
+        od(shp[3], 1)
+
+
+def _run(mode, op, vals, params, grad=True, seed=3):
+    """Output and the gradients of every input under MXNEXT_ONEDNN=mode (float32)."""
+    mx.nd.waitall()
+    os.environ["MXNEXT_ONEDNN"] = mode
+    try:
+        arrs = [mx.nd.array(v, dtype=v.dtype) for v in vals]
+        if not grad:
+            out = getattr(mx.nd, op)(*arrs, **params)
+            return [out.asnumpy()]
+        for a in arrs:
+            a.attach_grad()
+        with autograd.record():
+            out = getattr(mx.nd, op)(*arrs, **params)
+        head = np.random.default_rng(seed).standard_normal(out.shape).astype(vals[0].dtype)
+        out.backward(mx.nd.array(head, dtype=head.dtype))
+        res = [out.asnumpy()] + [a.grad.asnumpy() for a in arrs]
+        mx.nd.waitall()
+        return res
+    finally:
+        os.environ.pop("MXNEXT_ONEDNN", None)
+
+
+def _inputs(op, shp, wshape, params, seed=0):
+    rng = np.random.default_rng(seed)
+    vals = [rng.standard_normal(shp).astype(np.float32),
+            rng.standard_normal(wshape).astype(np.float32)]
+    nb = params.get("no_bias", op == "Deconvolution")
+    if not nb:
+        nbias = wshape[0] if op == "Convolution" else wshape[1] * params.get("num_group", 1)
+        vals.append(rng.standard_normal(nbias).astype(np.float32))
+    return vals
+
+
+def _close(got, ref, what):
+    # float32 sums of up to a few thousand products in another order: relative to the largest
+    # value of the array
+    scale = max(float(np.abs(ref).max(initial=0)), 1e-3)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5 * scale, err_msg=what)
+
+
+# (op, data shape, weight shape, parameters): every case is above the threshold
+BIG = [
+    ("Convolution", (2, 16, 32, 32), (32, 16, 3, 3), {"kernel": (3, 3), "pad": (1, 1)}),
+    ("Convolution", (4, 16, 45, 59), (48, 16, 3, 5),
+     {"kernel": (3, 5), "stride": (2, 3), "pad": (2, 1)}),
+    ("Convolution", (2, 16, 30, 28), (24, 16, 3, 3),
+     {"kernel": (3, 3), "dilate": (2, 3), "pad": (2, 3)}),
+    ("Convolution", (2, 32, 24, 24), (64, 8, 3, 3),
+     {"kernel": (3, 3), "num_group": 4, "pad": (1, 1)}),
+    ("Convolution", (4, 96, 84, 84), (96, 1, 3, 3),
+     {"kernel": (3, 3), "num_group": 96, "pad": (1, 1), "stride": (2, 2)}),
+    ("Convolution", (2, 16, 32, 32), (32, 16, 3, 3),
+     {"kernel": (3, 3), "pad": (1, 1), "no_bias": True}),
+    ("Convolution", (4, 64, 28, 28), (128, 64, 1, 1), {"kernel": (1, 1), "stride": (2, 2)}),
+    ("Convolution", (2, 64, 20, 20), (96, 64, 1, 1), {"kernel": (1, 1), "no_bias": True}),
+    ("Convolution", (2, 3, 64, 64), (16, 3, 7, 7), {"kernel": (7, 7), "stride": (2, 2),
+                                                     "pad": (3, 3)}),
+    ("Convolution", (4, 16, 50, 47), (16, 16, 4, 4), {"kernel": (4, 4), "stride": (3, 2)}),
+    ("Convolution", (1, 32, 24, 24), (32, 32, 3, 3), {"kernel": (3, 3), "pad": (1, 1)}),
+    ("Deconvolution", (3, 32, 16, 16), (32, 16, 4, 4),
+     {"kernel": (4, 4), "stride": (2, 2), "pad": (1, 1), "no_bias": False}),
+    ("Deconvolution", (4, 64, 20, 20), (64, 16, 3, 3),
+     {"kernel": (3, 3), "stride": (2, 2), "num_group": 2, "adj": (1, 1)}),
+    ("Deconvolution", (4, 32, 16, 16), (32, 32, 3, 3),
+     {"kernel": (3, 3), "stride": (2, 2), "target_shape": (32, 32), "no_bias": False}),
+]
+
+
+def _case_id(c):
+    return f"{c[0]}-{c[1]}-{c[3]}"
+
+
+@pytest.mark.parametrize("case", BIG, ids=[_case_id(c) for c in BIG])
+def test_default_mode_matches_reference_above_threshold(case):
+    op, shp, wshape, params = case
+    params = dict(params, num_filter=wshape[0] if op == "Convolution"
+                  else wshape[1] * params.get("num_group", 1))
+    assert _macs(op, shp, wshape, params) >= MIN_MACS
+    vals = _inputs(op, shp, wshape, params)
+    ref = _run("0", op, vals, params)
+    got = _run("1", op, vals, params)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        assert g.shape == r.shape
+        _close(g, r, "output" if i == 0 else f"gradient of input {i - 1}")
+
+
+SMALL = [c for c in test_ops_nn.CASES if c.op in ("Convolution", "Deconvolution")]
+
+
+@pytest.mark.parametrize("case", SMALL, ids=[c.id for c in SMALL])
+def test_forced_mode_matches_reference_on_the_op_table(case):
+    """The small shapes of test_ops_nn (1x1, depthwise, target_shape, empty batch, 1-D, ...)
+    forced through oneDNN (MXNEXT_ONEDNN=2): the same results as the reference kernels."""
+    vals = [v.astype(np.float32) for v in case.make("float32")]
+    params = dict(case.params)
+    ref = _run("0", case.op, vals, params)
+    got = _run("2", case.op, vals, params)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        _close(g, r, "output" if i == 0 else f"gradient of input {i - 1}")
+
+
+def test_float64_and_float16_stay_on_the_reference_kernels():
+    op, shp, wshape, params = BIG[0]
+    params = dict(params, num_filter=wshape[0])
+    for dt in ("float64", "float16"):
+        vals = [v.astype(dt) for v in _inputs(op, shp, wshape, params)]
+        a = _run("0", op, vals, params)
+        b = _run("2", op, vals, params)
+        for x, y in zip(a, b):
+            assert x.tobytes() == y.tobytes(), dt
+
+
+def test_results_are_deterministic_and_independent_of_concurrency():
+    """Repeated calls give identical bytes; so do several independent convolutions pushed at
+    once (the engine's two workers call oneDNN concurrently) and the same ones run one by
+    one."""
+    op, shp, wshape, params = BIG[3]
+    params = dict(params, num_filter=wshape[0])
+    vals = _inputs(op, shp, wshape, params)
+    first = _run("1", op, vals, params)
+    for _ in range(2):
+        again = _run("1", op, vals, params)
+        for a, b in zip(first, again):
+            assert a.tobytes() == b.tobytes()
+    rng = np.random.default_rng(5)
+    xs = [mx.nd.array(rng.standard_normal(shp).astype(np.float32)) for _ in range(6)]
+    w, b = mx.nd.array(vals[1]), mx.nd.array(vals[2])
+    mx.nd.waitall()
+    outs = [mx.nd.Convolution(x, w, b, **params) for x in xs]  # queued together
+    together = [o.asnumpy() for o in outs]
+    for x, t in zip(xs, together):
+        alone = mx.nd.Convolution(x, w, b, **params).asnumpy()
+        assert alone.tobytes() == t.tobytes()
+
+
+_PROBE = r"""
+import numpy as np, mxnext as mx
+shape, nf = {shape}, {nf}
+x = mx.nd.array(np.ones(shape, np.float32))
+w = mx.nd.array(np.ones((nf, shape[1], 3, 3), np.float32))
+mx.nd.Convolution(x, w, kernel=(3, 3), pad=(1, 1), num_filter=nf, no_bias=True).asnumpy()
+"""
+
+
+def _verbose_convolutions(shape, nf, mode):
+    env = dict(os.environ, DNNL_VERBOSE="1")
+    env.pop("MXNEXT_ONEDNN", None)
+    if mode is not None:
+        env["MXNEXT_ONEDNN"] = mode
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(shape=shape, nf=nf)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return sum(1 for line in out.splitlines()
+               if "_verbose,exec," in line and ",convolution," in line)
+
+
+def test_threshold_and_mode_select_the_path():
+    big, small = (2, 16, 32, 32), (1, 2, 4, 4)  # 2^22.2 and 288 multiply-adds with nf=32/3
+    assert _verbose_convolutions(big, 32, None) == 1
+    assert _verbose_convolutions(big, 32, "0") == 0
+    assert _verbose_convolutions(small, 3, None) == 0
+    assert _verbose_convolutions(small, 3, "2") == 1
+
+
+def test_bad_mode_is_an_error():
+    op, shp, wshape, params = BIG[0]
+    params = dict(params, num_filter=wshape[0])
+    vals = _inputs(op, shp, wshape, params)
+    mx.nd.waitall()
+    os.environ["MXNEXT_ONEDNN"] = "yes"
+    try:
+        with pytest.raises(mx.base.MXNetError, match="MXNEXT_ONEDNN must be 0, 1 or 2"):
+            mx.nd.Convolution(*[mx.nd.array(v) for v in vals], **params).asnumpy()
+    finally:
+        mx.nd.waitall()
+        os.environ.pop("MXNEXT_ONEDNN", None)
