@@ -31,19 +31,28 @@ class Executor:
                                            [_req_code(r) for r in self._grad_req],
                                            self.aux_arrays)
         self.outputs = self._handle.outputs()
+        self._arg_dict = self._grad_dict = self._aux_dict = None
 
+    # The bound arrays never change after bind, so the dicts are made once (as MXNet's are):
+    # Module.update reads them for every parameter of every step.
     @property
     def arg_dict(self):
-        return dict(zip(self._symbol.list_arguments(), self.arg_arrays))
+        if self._arg_dict is None:
+            self._arg_dict = dict(zip(self._symbol.list_arguments(), self.arg_arrays))
+        return self._arg_dict
 
     @property
     def grad_dict(self):
-        return {n: g for n, g in zip(self._symbol.list_arguments(), self.grad_arrays)
-                if g is not None}
+        if self._grad_dict is None:
+            self._grad_dict = {n: g for n, g in zip(self._symbol.list_arguments(),
+                                                    self.grad_arrays) if g is not None}
+        return self._grad_dict
 
     @property
     def aux_dict(self):
-        return dict(zip(self._symbol.list_auxiliary_states(), self.aux_arrays))
+        if self._aux_dict is None:
+            self._aux_dict = dict(zip(self._symbol.list_auxiliary_states(), self.aux_arrays))
+        return self._aux_dict
 
     @property
     def output_dict(self):

@@ -112,6 +112,7 @@ class Module(BaseModule):
         self._preload_opt_states = None
         self._grad_req = None
         self._execs = []
+        self._bound_lists = None
         self._slices = []
         self._data_shapes = None
         self._label_shapes = None
@@ -187,13 +188,21 @@ class Module(BaseModule):
         bs = self._batch_size
         return [(n, (bs,) + tuple(s[1:])) for n, s in zip(self._output_names, shapes)]
 
+    # Per parameter, its array in every context (lists made once per bind: update reads them
+    # every step).
     @property
     def _param_arrays(self):
-        return [[e.arg_dict[n] for e in self._execs] for n in self._param_names]
+        if self._bound_lists is None or self._bound_lists[0] != tuple(self._execs):
+            self._bound_lists = (tuple(self._execs),
+                                 [[e.arg_dict[n] for e in self._execs] for n in self._param_names],
+                                 [[e.grad_dict.get(n) for e in self._execs]
+                                  for n in self._param_names])
+        return self._bound_lists[1]
 
     @property
     def _grad_arrays(self):
-        return [[e.grad_dict.get(n) for e in self._execs] for n in self._param_names]
+        self._param_arrays  # noqa: B018  (makes the lists when the executors changed)
+        return self._bound_lists[2]
 
     @property
     def _aux_arrays(self):
