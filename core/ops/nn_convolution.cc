@@ -8,6 +8,7 @@
 // serve everything else (float64, float16, 1-D, WebAssembly) and are the oracle.
 #include "core/ops/nn_util.h"
 #if MXN_USE_ONEDNN
+#include "core/base/env.h"
 #include "core/ops/nn_onednn.h"
 #endif
 
@@ -507,15 +508,61 @@ onednn::ConvShape dnnl_shape(const ConvGeom& g) {
 // the kernels above.
 bool dnnl_dtype(const std::vector<TBlob>& out) { return out[0].dtype == DType::kFloat32; }
 
+#if MXN_USE_ONEDNN
+// oneDNN copies whole tensors into its blocked layouts through the kernel workspace, so a
+// convolution would briefly hold extra copies the size of its largest activation (VGG-16 at
+// batch 64: 9.1 GB peak instead of 5.6 GB). A batch runs in chunks of images of about
+// kDnnlChunkBytes per tensor instead; the weight and bias gradients are summed over chunks.
+// MXNEXT_ONEDNN_CHUNK_BYTES overrides it (the tests make chunks of one or two images).
+constexpr int64_t kDnnlChunkBytes = int64_t(64) << 20;
+int64_t dnnl_chunk(const ConvGeom& g) {
+  const int64_t bytes = env_int("MXNEXT_ONEDNN_CHUNK_BYTES", kDnnlChunkBytes);
+  const int64_t per_image = int64_t(sizeof(float)) * std::max(g.C * g.HW(), g.F * g.P());
+  return std::max<int64_t>(1, std::min(g.N, bytes / std::max<int64_t>(1, per_image)));
+}
+
+bool dnnl_forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) {
+  onednn::ConvShape s = dnnl_shape(g);
+  if (!onednn::wanted(s)) return false;
+  const int64_t m = dnnl_chunk(g);
+  for (int64_t n0 = 0; n0 < g.N; n0 += m) {
+    s.N = std::min(m, g.N - n0);
+    if (!onednn::conv_forward(s, x + n0 * g.C * g.HW(), w, b, y + n0 * g.F * g.P())) return false;
+  }
+  return true;
+}
+
+bool dnnl_backward(const ConvGeom& g, const float* dy, const float* x, const float* w, float* dx,
+                   float* dw, float* db) {
+  onednn::ConvShape s = dnnl_shape(g);
+  if (!onednn::wanted(s)) return false;
+  const int64_t m = dnnl_chunk(g), wsize = g.F * g.K();
+  Workspace ws;  // the later chunks' weight and bias gradients, added to the first's
+  float* dw_part = (dw != nullptr && m < g.N) ? ws.alloc<float>(wsize) : nullptr;
+  float* db_part = (db != nullptr && m < g.N) ? ws.alloc<float>(g.F) : nullptr;
+  for (int64_t n0 = 0; n0 < g.N; n0 += m) {
+    s.N = std::min(m, g.N - n0);
+    const bool first = n0 == 0;
+    if (!onednn::conv_backward(s, dy + n0 * g.F * g.P(), x ? x + n0 * g.C * g.HW() : nullptr, w,
+                               dx ? dx + n0 * g.C * g.HW() : nullptr,
+                               dw ? (first ? dw : dw_part) : nullptr,
+                               db ? (first ? db : db_part) : nullptr)) {
+      return false;  // the caller recomputes every output with the kernels above
+    }
+    if (first) continue;
+    for (int64_t i = 0; dw != nullptr && i < wsize; ++i) dw[i] += dw_part[i];
+    for (int64_t i = 0; db != nullptr && i < g.F; ++i) db[i] += db_part[i];
+  }
+  return true;
+}
+#endif
+
 // y = conv(x, w) (+ b over the F channels when b is not null). `dnnl`: oneDNN may run it.
 template <typename T>
 void run_forward(bool dnnl, const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
 #if MXN_USE_ONEDNN
   if constexpr (std::is_same_v<T, float>) {
-    if (dnnl && g.nsp == 2) {
-      const onednn::ConvShape s = dnnl_shape(g);
-      if (onednn::wanted(s) && onednn::conv_forward(s, x, w, b, y)) return;
-    }
+    if (dnnl && g.nsp == 2 && dnnl_forward(g, x, w, b, y)) return;
   }
 #endif
   conv_forward<T>(g, x, w, y);
@@ -528,10 +575,7 @@ void run_backward(bool dnnl, const ConvGeom& g, const T* dy, const T* x, const T
                   T* db) {
 #if MXN_USE_ONEDNN
   if constexpr (std::is_same_v<T, float>) {
-    if (dnnl && g.nsp == 2) {
-      const onednn::ConvShape s = dnnl_shape(g);
-      if (onednn::wanted(s) && onednn::conv_backward(s, dy, x, w, dx, dw, db)) return;
-    }
+    if (dnnl && g.nsp == 2 && dnnl_backward(g, dy, x, w, dx, dw, db)) return;
   }
 #endif
   if (dx != nullptr) conv_backward_data<T>(g, dy, w, dx);

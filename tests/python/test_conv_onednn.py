@@ -215,3 +215,21 @@ def test_bad_mode_is_an_error():
     finally:
         mx.nd.waitall()
         os.environ.pop("MXNEXT_ONEDNN", None)
+
+
+@pytest.mark.parametrize("op", ["Convolution", "Deconvolution"])
+def test_batches_in_chunks_match_the_reference(op, monkeypatch):
+    """Large batches run in chunks of images (kDnnlChunkBytes, here lowered to 2.5 images so
+    the chunks are 2, 2 and 1): outputs and every gradient, weight and bias gradients summed
+    over the chunks, equal the reference kernels'."""
+    shp, wshape = (5, 8, 20, 20), ((16, 8, 3, 3) if op == "Convolution" else (8, 16, 3, 3))
+    params = {"kernel": (3, 3), "pad": (1, 1), "num_filter": 16}
+    if op == "Deconvolution":
+        params["no_bias"] = False
+    vals = _inputs(op, shp, wshape, params)
+    ref = _run("0", op, vals, params)
+    per_image = 4 * max(8 * 20 * 20, 16 * 20 * 20)
+    monkeypatch.setenv("MXNEXT_ONEDNN_CHUNK_BYTES", str(int(2.5 * per_image)))
+    got = _run("2", op, vals, params)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        _close(g, r, f"{op} result {i}")
