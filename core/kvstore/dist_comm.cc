@@ -23,6 +23,25 @@
 namespace mxn::kv {
 namespace {
 
+// Starts an operation with a completion callback and blocks until the callback has run;
+// rethrows the failure it reported.
+template <typename Start>
+void wait_for_done(Start start) {
+  std::mutex m;
+  std::condition_variable c;
+  bool finished = false;
+  std::exception_ptr err;
+  start(DistComm::Done([&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(m);
+    err = std::move(e);
+    finished = true;
+    c.notify_all();
+  }));
+  std::unique_lock<std::mutex> lock(m);
+  c.wait(lock, [&] { return finished; });
+  if (err) std::rethrow_exception(err);
+}
+
 double now_s() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
@@ -313,19 +332,7 @@ class Comm final : public DistComm {
   }
 
   void run_task(Task task) {
-    std::mutex m;
-    std::condition_variable c;
-    bool finished = false;
-    std::exception_ptr err;
-    submit(std::move(task), [&](std::exception_ptr e) {
-      std::lock_guard<std::mutex> lock(m);
-      err = std::move(e);
-      finished = true;
-      c.notify_all();
-    });
-    std::unique_lock<std::mutex> lock(m);
-    c.wait(lock, [&] { return finished; });
-    if (err) std::rethrow_exception(err);
+    wait_for_done([&](Done done) { submit(std::move(task), std::move(done)); });
   }
 
   void fail_all(std::exception_ptr e, std::list<Pending>* pending) {
@@ -590,51 +597,15 @@ DistComm& DistComm::get() {
 }
 
 void DistComm::allreduce_sync(int ch, std::vector<DistBuffer> bufs, int op) {
-  std::mutex m;
-  std::condition_variable c;
-  bool finished = false;
-  std::exception_ptr err;
-  allreduce(ch, std::move(bufs), op, [&](std::exception_ptr e) {
-    std::lock_guard<std::mutex> lock(m);
-    err = std::move(e);
-    finished = true;
-    c.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(m);
-  c.wait(lock, [&] { return finished; });
-  if (err) std::rethrow_exception(err);
+  wait_for_done([&](Done done) { allreduce(ch, std::move(bufs), op, std::move(done)); });
 }
 
 void DistComm::run_sync(std::function<void(CommOp&)> fn) {
-  std::mutex m;
-  std::condition_variable c;
-  bool finished = false;
-  std::exception_ptr err;
-  run(std::move(fn), [&](std::exception_ptr e) {
-    std::lock_guard<std::mutex> lock(m);
-    err = std::move(e);
-    finished = true;
-    c.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(m);
-  c.wait(lock, [&] { return finished; });
-  if (err) std::rethrow_exception(err);
+  wait_for_done([&](Done done) { run(std::move(fn), std::move(done)); });
 }
 
 void DistComm::bcast_sync(int ch, void* data, int64_t bytes, int root) {
-  std::mutex m;
-  std::condition_variable c;
-  bool finished = false;
-  std::exception_ptr err;
-  bcast(ch, data, bytes, root, [&](std::exception_ptr e) {
-    std::lock_guard<std::mutex> lock(m);
-    err = std::move(e);
-    finished = true;
-    c.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(m);
-  c.wait(lock, [&] { return finished; });
-  if (err) std::rethrow_exception(err);
+  wait_for_done([&](Done done) { bcast(ch, data, bytes, root, std::move(done)); });
 }
 
 }  // namespace mxn::kv
