@@ -38,6 +38,9 @@ def launch(n, mode, out, timeout, env=None, extra=()):
     e["MXNEXT_CPU_WORKERS"] = e.get("MXNEXT_CPU_WORKERS", "2")
     e["OMP_NUM_THREADS"] = "1"
     e["OPENBLAS_NUM_THREADS"] = "1"
+    # 4 ranks share 2 cores with whatever else CI runs: a rank starved for the default 10 s
+    # would be reported lost. The kill test sets its own 10 s (the bound it checks).
+    e.setdefault("MXNEXT_KV_TIMEOUT", "30")
     e.update(env or {})
     cmd = [sys.executable, "-m", "mxnext.launch", "-n", str(n), sys.executable, WORKER, mode,
            str(out), str(n), *extra]
