@@ -67,6 +67,7 @@ def train(epochs=10, batch_size=64, data="ndarray", prefix=None, log=True, heldo
     """Trains, checkpoints, reloads and returns the held-out accuracy."""
     t0 = time.time()
     mx.random.seed(42)
+    np.random.seed(42)  # NDArrayIter shuffles with NumPy's generator (as MXNet's does)
     X, y, Xv, yv = load_digits()
     bs = batch_size
     workdir = tempfile.mkdtemp(prefix="mxnext-demo-")
