@@ -208,14 +208,15 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
     direct_grads_.push_back(k);
   }
 
-  // Hidden forward outputs nothing reads (LRN's normaliser when no backward pass needs it):
-  // kernels that can leave them unwritten get no storage for them.
+  // Values handed out as gradients: read after the pass even when no step reads them.
   std::unordered_set<int> read_by_gradients;
   for (const NodeEntry& g : grad_entries_) {
     if (g && !g.node->is_variable()) {
       read_by_gradients.insert(value_index[step_of_.at(g.node.get())][g.index]);
     }
   }
+  // Hidden forward outputs nothing reads (LRN's normaliser when no backward pass needs it):
+  // kernels that can leave them unwritten get no storage for them.
   for (size_t s = 0; s < num_forward_; ++s) {
     const Node& n = *steps_[s].node;
     if (!n.op->skips_unused_hidden_outputs) continue;
@@ -265,14 +266,10 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
   if (options.fuse_elementwise) find_fusable_runs(consumers, value_index);
   // Backward outputs nothing reads (the gradient of an argument with grad_req null, of the
   // data): their kernels may skip the work.
-  std::unordered_set<int> kept;
-  for (const NodeEntry& g : grad_entries_) {
-    if (g && !g.node->is_variable()) kept.insert(value_index[step_of_.at(g.node.get())][g.index]);
-  }
   for (size_t s = num_forward_; s < steps_.size(); ++s) {
     for (size_t k = 0; k < value_index[s].size() && k < 32; ++k) {
       const int vi = value_index[s][k];
-      if (consumers[static_cast<size_t>(vi)] == 0 && !kept.count(vi)) {
+      if (consumers[static_cast<size_t>(vi)] == 0 && !read_by_gradients.count(vi)) {
         steps_[s].unused |= 1u << k;
       }
     }

@@ -190,19 +190,21 @@ class Module(BaseModule):
 
     # Per parameter, its array in every context (lists made once per bind: update reads them
     # every step).
-    @property
-    def _param_arrays(self):
+    def _bound(self):
         if self._bound_lists is None or self._bound_lists[0] != tuple(self._execs):
             self._bound_lists = (tuple(self._execs),
                                  [[e.arg_dict[n] for e in self._execs] for n in self._param_names],
                                  [[e.grad_dict.get(n) for e in self._execs]
                                   for n in self._param_names])
-        return self._bound_lists[1]
+        return self._bound_lists
+
+    @property
+    def _param_arrays(self):
+        return self._bound()[1]
 
     @property
     def _grad_arrays(self):
-        self._param_arrays  # noqa: B018  (makes the lists when the executors changed)
-        return self._bound_lists[2]
+        return self._bound()[2]
 
     @property
     def _aux_arrays(self):
