@@ -3,6 +3,7 @@
 // (axis, temperature, dtype) and SoftmaxActivation (instance / channel). float16 computes in
 // float.
 #include "core/base/philox.h"
+#include "core/base/portable_math.h"
 #include "core/ops/nn_util.h"
 
 namespace mxn::ops::nn {
@@ -31,11 +32,11 @@ A act_forward(Act a, A x) {
   switch (a) {
     case Act::kRelu: return x > A(0) ? x : A(0);
     case Act::kSigmoid: return A(1) / (A(1) + std::exp(-x));
-    case Act::kTanh: return std::tanh(x);
+    case Act::kTanh: return pmath::tanh(x);
     case Act::kSoftrelu: return softrelu(x);
     case Act::kSoftsign: return x / (A(1) + std::fabs(x));
     case Act::kLogSigmoid: return -softrelu(-x);
-    case Act::kMish: return x * std::tanh(softrelu(x));
+    case Act::kMish: return x * pmath::tanh(softrelu(x));
   }
   return x;
 }
@@ -54,7 +55,7 @@ A act_grad(Act a, A x, A y) {
     }
     case Act::kLogSigmoid: return A(1) - std::exp(y);
     case Act::kMish: {
-      const A t = std::tanh(softrelu(x));
+      const A t = pmath::tanh(softrelu(x));
       const A sig = A(1) / (A(1) + std::exp(-x));
       return t + x * sig * (A(1) - t * t);
     }
@@ -404,7 +405,7 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
             case Leaky::kGelu:
               for (int64_t i = 0; i < n; ++i) {
                 const A v = A(x[i]);
-                y[i] = T(A(0.5) * v * (A(1) + std::erf(v * A(kSqrt1_2))));
+                y[i] = T(A(0.5) * v * (A(1) + pmath::erf(v * A(kSqrt1_2))));
               }
               break;
             case Leaky::kRrelu: {
@@ -482,7 +483,7 @@ MXN_REGISTER_OP(_backward_LeakyReLU)
               d = v > A(0) ? A(kSeluLambda) : o + A(kSeluLambda * kSeluAlpha);
               break;
             case Leaky::kGelu:
-              d = A(0.5) * (A(1) + std::erf(v * A(kSqrt1_2))) +
+              d = A(0.5) * (A(1) + pmath::erf(v * A(kSqrt1_2))) +
                   v * A(kInvSqrt2Pi) * std::exp(A(-0.5) * v * v);
               break;
             case Leaky::kRrelu: d = v > A(0) ? A(1) : A(in[3].ptr<T>()[i]); break;

@@ -5,6 +5,7 @@
 // input (False); max pooling's gradient goes to the first maximum of each window.
 #include <limits>
 
+#include "core/base/portable_math.h"
 #include "core/ops/nn_util.h"
 
 namespace mxn::ops::nn {
@@ -120,7 +121,7 @@ A root_p(A x, int p) {
   switch (p) {
     case 1: return x;
     case 2: return std::sqrt(x);
-    case 3: return std::cbrt(x);
+    case 3: return pmath::cbrt(x);
     default: return static_cast<A>(std::pow(x, A(1) / A(p)));
   }
 }

@@ -1,8 +1,11 @@
 // Element-wise unary math (exp, log, relu, ...), identity copies and dtype casts, with MXNet's
 // names and aliases. float16 computes in float. Transcendental functions are float-only (an
 // integer input is a DType error); the rest (abs, sign, rounding, relu, ...) take every dtype.
+// tanh, log10, arccos, cbrt, erf and gamma come from core/base/portable_math.h (C libraries
+// disagree on their last bits; these give the same bytes on every target).
 #include <cmath>
 
+#include "core/base/portable_math.h"
 #include "core/graph/gradient.h"
 #include "core/ops/tensor_util.h"
 
@@ -27,16 +30,16 @@ MXN_UNARY_FLOAT(Sqrt, std::sqrt(x))
 MXN_UNARY_FLOAT(Rsqrt, A(1) / std::sqrt(x))
 MXN_UNARY_FLOAT(Reciprocal, A(1) / x)
 MXN_UNARY_FLOAT(Sigmoid, A(1) / (A(1) + std::exp(-x)))
-MXN_UNARY_FLOAT(Tanh, std::tanh(x))
+MXN_UNARY_FLOAT(Tanh, pmath::tanh(x))
 MXN_UNARY_FLOAT(Expm1, std::expm1(x))
 MXN_UNARY_FLOAT(Log1p, std::log1p(x))
 MXN_UNARY_FLOAT(Log2, std::log2(x))
-MXN_UNARY_FLOAT(Log10, std::log10(x))
+MXN_UNARY_FLOAT(Log10, pmath::log10(x))
 MXN_UNARY_FLOAT(Sin, std::sin(x))
 MXN_UNARY_FLOAT(Cos, std::cos(x))
 MXN_UNARY_FLOAT(Tan, std::tan(x))
 MXN_UNARY_FLOAT(Arcsin, std::asin(x))
-MXN_UNARY_FLOAT(Arccos, std::acos(x))
+MXN_UNARY_FLOAT(Arccos, pmath::acos(x))
 MXN_UNARY_FLOAT(Arctan, std::atan(x))
 MXN_UNARY_FLOAT(Sinh, std::sinh(x))
 MXN_UNARY_FLOAT(Cosh, std::cosh(x))
@@ -44,9 +47,9 @@ MXN_UNARY_FLOAT(Arcsinh, std::asinh(x))
 MXN_UNARY_FLOAT(Arccosh, std::acosh(x))
 MXN_UNARY_FLOAT(Arctanh, std::atanh(x))
 MXN_UNARY_FLOAT(Softsign, x / (A(1) + std::fabs(x)))
-MXN_UNARY_FLOAT(Cbrt, std::cbrt(x))
-MXN_UNARY_FLOAT(Erf, std::erf(x))
-MXN_UNARY_FLOAT(Gamma, std::tgamma(x))
+MXN_UNARY_FLOAT(Cbrt, pmath::cbrt(x))
+MXN_UNARY_FLOAT(Erf, pmath::erf(x))
+MXN_UNARY_FLOAT(Gamma, pmath::tgamma(x))
 MXN_UNARY_FLOAT(Gammaln, std::lgamma(x))
 #undef MXN_UNARY_FLOAT
 
