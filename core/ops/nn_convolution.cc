@@ -5,7 +5,9 @@
 // convolution and reuses the same three routines (forward, backward-data, backward-weight).
 // float16 computes in float32. Float32 2-D convolutions above a size threshold run on oneDNN
 // when the build has it (nn_onednn.h: MXNEXT_ONEDNN, the threshold); these im2col kernels
-// serve everything else (float64, float16, 1-D, WebAssembly) and are the oracle.
+// serve everything else (float64, float16, 1-D, WebAssembly) and are the oracle. Builds with
+// neither BLAS nor oneDNN (WebAssembly) run float32 depthwise forward convolutions directly
+// (depthwise_forward), without im2col.
 #include "core/ops/nn_util.h"
 #if MXN_USE_ONEDNN
 #include "core/base/env.h"
@@ -472,6 +474,113 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* dy, T* dw) {
   }
 }
 
+// ---- direct depthwise convolution (builds without BLAS or oneDNN) ------------------------
+// num_group == channels == num_filter: every output channel is its own input channel
+// convolved with its own kh x kw filter. im2col + GEMM would run one (1 x kh*kw) x (kh*kw x P)
+// product per channel; this reads a zero-padded copy of the channel instead and sums the taps
+// in the order that GEMM sums them (0, then + w[t] * x[t] for t = ki*kw + kj), vectorised
+// over the output columns. Forward only (the gradients keep im2col + GEMM); float32 only.
+#if MXN_NN_HAVE_BLAS || MXN_USE_ONEDNN
+constexpr bool kDirectDepthwise = false;
+#else
+constexpr bool kDirectDepthwise = true;
+#endif
+bool depthwise(const ConvGeom& g) { return g.nsp == 2 && g.G > 1 && g.G == g.C && g.F == g.C; }
+
+// One output row of a 3x3 filter (the unrolled case of depthwise_channel): t[0..8] point at
+// the nine taps' inputs of output column 0, each contiguous along the row.
+template <typename T>
+void depthwise_row3x3(const T* const* t, const T* wc, int64_t OW, T* __restrict out) {
+  const T w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5], w6 = wc[6],
+          w7 = wc[7], w8 = wc[8];
+  const T *__restrict t0 = t[0], *__restrict t1 = t[1], *__restrict t2 = t[2],
+          *__restrict t3 = t[3], *__restrict t4 = t[4], *__restrict t5 = t[5],
+          *__restrict t6 = t[6], *__restrict t7 = t[7], *__restrict t8 = t[8];
+  for (int64_t ox = 0; ox < OW; ++ox) {
+    T s = T(0);
+    s += w0 * t0[ox];
+    s += w1 * t1[ox];
+    s += w2 * t2[ox];
+    s += w3 * t3[ox];
+    s += w4 * t4[ox];
+    s += w5 * t5[ox];
+    s += w6 * t6[ox];
+    s += w7 * t7[ox];
+    s += w8 * t8[ox];
+    out[ox] = s;
+  }
+}
+
+// out (OH x OW) = the depthwise convolution of one channel with wc. src: the channel, padded,
+// rows of ld values, each split into sw phases of Wq columns (padded column ix at phase
+// ix % sw, position ix / sw), so the taps of a strided output row read contiguous columns.
+template <typename T>
+void depthwise_channel(const ConvGeom& g, const T* src, int64_t ld, int64_t Wq, const T* wc,
+                       T* out) {
+  const int64_t kk = g.kh * g.kw;
+  std::vector<int64_t> off(static_cast<size_t>(kk));  // each tap's offset from the output row's first
+  for (int64_t ki = 0; ki < g.kh; ++ki) {
+    for (int64_t kj = 0; kj < g.kw; ++kj) {
+      const int64_t col = kj * g.dw;
+      off[size_t(ki * g.kw + kj)] = ki * g.dh * ld + (col % g.sw) * Wq + col / g.sw;
+    }
+  }
+  for (int64_t oy = 0; oy < g.OH; ++oy) {
+    const T* row = src + oy * g.sh * ld;
+    T* orow = out + oy * g.OW;
+    if (kk == 9 && g.kh == 3) {
+      const T* t[9];
+      for (int q = 0; q < 9; ++q) t[q] = row + off[size_t(q)];
+      depthwise_row3x3(t, wc, g.OW, orow);
+      continue;
+    }
+    std::fill(orow, orow + g.OW, T(0));
+    for (int64_t q = 0; q < kk; ++q) {
+      const T wv = wc[q];
+      const T* tap = row + off[size_t(q)];
+      for (int64_t ox = 0; ox < g.OW; ++ox) orow[ox] += wv * tap[ox];
+    }
+  }
+}
+
+// y (N, C, OH, OW) = depthwise conv(x (N, C, H, W), w (C, 1, kh, kw)). Parallel over
+// (image, channel); each part lays its channels out in its own scratch (zero padding, stride
+// phases) unless the convolution has neither.
+template <typename T>
+void depthwise_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
+  const int64_t Hp = g.H + 2 * g.ph, Wp = g.W + 2 * g.pw, kk = g.kh * g.kw;
+  const int64_t Wq = (Wp + g.sw - 1) / g.sw, ld = Wq * g.sw;
+  const bool copy = g.ph > 0 || g.pw > 0 || g.sw > 1;
+  parallel_for(g.N * g.C, kk * g.P(), [&](int64_t b, int64_t e) {
+    Workspace ws;
+    T* buf = copy ? ws.alloc<T>(Hp * ld) : nullptr;
+    if (copy) std::fill(buf, buf + Hp * ld, T(0));  // padding: written once, stays zero
+    for (int64_t it = b; it < e; ++it) {
+      const T* src = x + it * g.HW();
+      if (copy) {
+        for (int64_t iy = 0; iy < g.H; ++iy) {
+          const T* s = src + iy * g.W;
+          T* d = buf + (iy + g.ph) * ld;
+          if (g.sw == 1) {
+            std::memcpy(d + g.pw, s, sizeof(T) * g.W);
+          } else {
+            for (int64_t q = 0; q < g.sw; ++q) {  // padded column q + t*sw is input q + t*sw - pw
+              const int64_t t0 = q >= g.pw ? 0 : (g.pw - q + g.sw - 1) / g.sw;
+              const int64_t t1 = q >= g.pw + g.W ? 0 : (g.pw + g.W - 1 - q) / g.sw + 1;
+              const T* sq = s + q - g.pw;
+              T* dq = d + q * Wq;
+              for (int64_t t = t0; t < t1; ++t) dq[t] = sq[t * g.sw];
+            }
+          }
+        }
+        src = buf;
+      }
+      depthwise_channel(g, src, copy ? ld : g.W, copy ? Wq : g.W, w + (it % g.C) * kk,
+                        y + it * g.P());
+    }
+  });
+}
+
 // y (N, Cb, S) += bias per channel.
 template <typename T>
 void add_bias(int64_t N, int64_t Cb, int64_t S, const T* b, T* y) {
@@ -565,6 +674,13 @@ void run_forward(bool dnnl, const ConvGeom& g, const T* x, const T* w, const T* 
     if (dnnl && g.nsp == 2 && dnnl_forward(g, x, w, b, y)) return;
   }
 #endif
+  if constexpr (kDirectDepthwise && std::is_same_v<T, float>) {
+    if (depthwise(g)) {
+      depthwise_forward<T>(g, x, w, y);
+      if (b != nullptr) add_bias<T>(g.N, g.F, g.P(), b, y);
+      return;
+    }
+  }
   conv_forward<T>(g, x, w, y);
   if (b != nullptr) add_bias<T>(g.N, g.F, g.P(), b, y);
 }

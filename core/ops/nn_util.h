@@ -1,5 +1,6 @@
 // Shared by the neural-network layer families (core/ops/nn_*.cc): the real-dtype switch,
-// spatial tuple parameters, GEMM (OpenBLAS with a portable reference loop), float16 staging,
+// spatial tuple parameters, GEMM (OpenBLAS; without it a packed register-tiled kernel for
+// float, gemm_tiled.h, and a portable reference loop for double), float16 staging,
 // scratch memory, a tiny parallel-for and helpers for gradient nodes.
 #pragma once
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "core/graph/gradient.h"
 #include "core/op/workspace.h"
 #include "core/ops/elemwise_util.h"
+#include "core/ops/gemm_tiled.h"
 
 #if !defined(__EMSCRIPTEN__) && !defined(MXN_NO_BLAS)
 #define MXN_NN_HAVE_BLAS 1
@@ -80,7 +82,7 @@ inline std::vector<std::string> leading_inputs(const OpDef& op, bool drop_last) 
 }
 
 // Row-major C(m, n) = alpha * op(A) op(B) + beta * C. A is (m, k) or, when ta, stored (k, m);
-// B is (k, n) or, when tb, stored (n, k).
+// B is (k, n) or, when tb, stored (n, k). The oracle of sgemm_tiled (tests/cpp/gemm_test.cc).
 template <typename T>
 void gemm_ref(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
@@ -125,6 +127,11 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
                   int(ldb), beta, c, int(ldc));
       return;
     }
+  }
+#else
+  if constexpr (std::is_same_v<T, float>) {  // no BLAS (WebAssembly): the tiled kernel
+    sgemm_tiled(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
   }
 #endif
   gemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -377,6 +377,20 @@ add("Convolution", [((2, 3, 4, 4), "any"), ((5, 3, 1, 1), "any"), ((5,), "any")]
 add("Convolution", [((2, 4, 4, 4), "any"), ((4, 1, 3, 3), "any"), ((4,), "any")],
     {"kernel": (3, 3), "num_filter": 4, "num_group": 4, "pad": (1, 1)}, conv_ref,
     name="Convolution-depthwise")
+# depthwise (num_group == channels == num_filter): builds without BLAS (WebAssembly) run these
+# forward in float32 (and float16) on the direct kernel, not im2col + GEMM
+add("Convolution", [((2, 3, 9, 8), "any"), ((3, 1, 3, 3), "any"), ((3,), "any")],
+    {"kernel": (3, 3), "num_filter": 3, "num_group": 3, "stride": (2, 2), "pad": (1, 1)},
+    conv_ref, dtypes=F16, name="Convolution-depthwise-s2")
+add("Convolution", [((1, 4, 9, 11), "any"), ((4, 1, 3, 3), "any")],
+    {"kernel": (3, 3), "num_filter": 4, "num_group": 4, "stride": (2, 3), "dilate": (2, 2),
+     "pad": (2, 1), "no_bias": True}, conv_ref, dtypes=F16, name="Convolution-depthwise-dilate")
+add("Convolution", [((2, 2, 8, 7), "any"), ((2, 1, 5, 2), "any"), ((2,), "any")],
+    {"kernel": (5, 2), "num_filter": 2, "num_group": 2, "stride": (1, 2), "dilate": (1, 3),
+     "pad": (0, 2)}, conv_ref, dtypes=F16, name="Convolution-depthwise-5x2")
+add("Convolution", [((1, 5, 6, 6), "any"), ((5, 1, 3, 3), "any"), ((5,), "any")],
+    {"kernel": (3, 3), "num_filter": 5, "num_group": 5}, conv_ref, dtypes=F16,
+    name="Convolution-depthwise-nopad")
 add("Convolution", [((2, 3, 9), "any"), ((4, 3, 3), "any"), ((4,), "any")],
     {"kernel": (3,), "num_filter": 4, "stride": (2,), "pad": (1,), "layout": "NCW"}, conv_ref)
 add("Convolution", [((2, 3, 5, 4), "any"), ((4, 3, 2, 3), "any")],
