@@ -34,7 +34,8 @@ endif()
 
 if(MXN_BUILD_WASM)
   # WebAssembly (Emscripten): CPU only, no threads, WASM SIMD, native wasm exceptions, no BLAS
-  # (MXN_NO_BLAS selects the operators' portable reference GEMM paths).
+  # (MXN_NO_BLAS selects core/ops/gemm_tiled's packed SIMD GEMM and the direct depthwise
+  # convolution; gemm_ref stays the oracle).
   if(NOT EMSCRIPTEN)
     message(FATAL_ERROR "MXN_BUILD_WASM needs the Emscripten toolchain: use bindings/js/build.sh")
   endif()
