@@ -17,14 +17,15 @@ machine is shared: repeat and take the best). A network's time is the sum over i
 (times their count).
 
 --train adds whole training steps (forward, backward, SGD update) of the networks through
-Module for mxnext (both ways) and MXNet, and of the same AlexNet and VGG-16 in torch.nn."""
+Module for mxnext (both ways) and MXNet, and of the same networks in torch.nn
+(bench/torch_nets.py), with bench/convnets.py's code."""
 import argparse
 import json
 import os
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from convnets import code_of as train_code
+from peers import ROOT, run
 
 # ---- per-layer timing -------------------------------------------------------------------------
 MX_LAYERS = r"""
@@ -99,74 +100,6 @@ for L in layers:
 print(json.dumps({"layers": res, "version": torch.__version__}))
 """
 
-# ---- whole training steps ---------------------------------------------------------------------
-MX_TRAIN = r"""
-import json, sys, time
-import numpy as np
-import {module} as mx
-sys.modules["mxnext"] = mx  # examples/symbols is written against `import mxnext as mx`
-net, batch, repeat, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-sys.path.insert(0, root + "/examples")
-from symbols import NETWORKS
-mod = mx.mod.Module(NETWORKS[net](num_classes=1000), context=mx.cpu())
-mod.bind(data_shapes=[("data", (batch, 3, 224, 224))], label_shapes=[("softmax_label", (batch,))])
-mod.init_params(mx.init.Xavier())
-mod.init_optimizer(optimizer="sgd", optimizer_params={{"learning_rate": 0.01, "momentum": 0.9}})
-b = mx.io.DataBatch([mx.random.uniform(shape=(batch, 3, 224, 224))],
-                    [mx.nd.array(np.random.randint(0, 1000, batch))])
-def step():
-    t = time.perf_counter()
-    mod.forward(b, is_train=True)
-    mod.backward()
-    mod.update()
-    mx.nd.waitall()
-    return time.perf_counter() - t
-step()
-print(json.dumps({{"step": min(step() for _ in range(repeat))}}))
-"""
-
-TORCH_TRAIN = r"""
-import json, sys, time
-import torch, torch.nn as nn
-torch.set_num_threads(2)
-net, batch, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def alexnet():  # examples/symbols/alexnet.py
-    c = lambda i, o, k, s=1, p=0: nn.Conv2d(i, o, k, s, p)
-    lrn = lambda: nn.LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2)
-    return nn.Sequential(
-        c(3, 96, 11, 4), nn.ReLU(True), lrn(), nn.MaxPool2d(3, 2),
-        c(96, 256, 5, 1, 2), nn.ReLU(True), lrn(), nn.MaxPool2d(3, 2),
-        c(256, 384, 3, 1, 1), nn.ReLU(True), c(384, 384, 3, 1, 1), nn.ReLU(True),
-        c(384, 256, 3, 1, 1), nn.ReLU(True), nn.MaxPool2d(3, 2), nn.Flatten(),
-        nn.Linear(6400, 4096), nn.ReLU(True), nn.Dropout(),
-        nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(), nn.Linear(4096, 1000))
-def vgg16():  # examples/symbols/vgg.py
-    layers, c = [], 3
-    for n, f in [(2, 64), (2, 128), (3, 256), (3, 512), (3, 512)]:
-        for _ in range(n):
-            layers += [nn.Conv2d(c, f, 3, padding=1), nn.ReLU(inplace=True)]
-            c = f
-        layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(25088, 4096), nn.ReLU(True),
-                         nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(),
-                         nn.Linear(4096, 1000))
-if net not in ("alexnet", "vgg16"):
-    print(json.dumps({"error": "torch side: alexnet and vgg16 only"}))
-    sys.exit(0)
-model = {"alexnet": alexnet, "vgg16": vgg16}[net]()
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-x, y = torch.rand(batch, 3, 224, 224), torch.randint(0, 1000, (batch,))
-def step():
-    t = time.perf_counter()
-    opt.zero_grad()
-    nn.functional.cross_entropy(model(x), y).backward()
-    opt.step()
-    return time.perf_counter() - t
-step()
-print(json.dumps({"step": min(step() for _ in range(repeat))}))
-"""
-
-VENV = {"mxnext": ".venv", "mxnet": ".venv-mxnet", "pytorch": ".venv-torch"}
 # (column, interpreter, extra environment)
 FRAMEWORKS = [("mxnext-ref", "mxnext", {"MXNEXT_ONEDNN": "0"}),
               ("mxnext", "mxnext", {}),
@@ -219,30 +152,10 @@ def conv_layers(net, batch):
     return list(layers.values())
 
 
-def run(fw, code, args, extra_env):
-    python = os.path.join(ROOT, VENV[fw], "bin", "python")
-    if not os.path.exists(python):
-        return {"error": "not installed (bench/setup_peers.sh)"}
-    env = dict(os.environ, OMP_NUM_THREADS="2", **extra_env)
-    if fw != "mxnext":
-        env.pop("PYTHONPATH", None)
-    proc = subprocess.run([python, "-c", code] + args, capture_output=True, text=True, env=env,
-                          cwd="/tmp")
-    if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def layer_code(fw):
     if fw == "pytorch":
         return TORCH_LAYERS
     return MX_LAYERS.format(module=fw)
-
-
-def train_code(fw):
-    if fw == "pytorch":
-        return TORCH_TRAIN
-    return MX_TRAIN.format(module=fw)
 
 
 def merge_best(acc, r):
@@ -314,7 +227,9 @@ def main():
             steps = {}
             for _ in range(a.rounds):
                 for col, fw, env in fws:
-                    r = run(fw, train_code(fw), [net, str(a.batch), str(a.repeat), ROOT], env)
+                    r = run(fw, train_code(fw), [net, a.batch, "train", a.repeat, ROOT], env)
+                    if "times" in r:
+                        r = {"step": min(r["times"])}
                     if "error" not in r and ("step" not in steps.get(col, {})
                                              or r["step"] < steps[col]["step"]):
                         steps[col] = r
