@@ -102,6 +102,46 @@ void gemm_ref(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const 
   }
 }
 
+#if MXN_NN_HAVE_BLAS
+// gemm() with one row (m == 1) or one column (n == 1) of C, as a matrix-vector product:
+// OpenBLAS's sgemm packs the whole matrix first (a fully connected layer at batch 1: AlexNet's
+// fc6 weights, 105 MB, copied on every call), where gemv reads it once. The sizes fit int (the
+// caller checked). With beta == 0, C is zeroed first: BLAS may scale it by 0, keeping NaNs.
+template <typename T>
+void gemv_blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  auto gemv = [](CBLAS_TRANSPOSE t, int64_t rows, int64_t cols, T al, const T* mat, int64_t ld,
+                 const T* x, int64_t incx, T be, T* y, int64_t incy) {
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemv(CblasRowMajor, t, int(rows), int(cols), al, mat, int(ld), x, int(incx), be, y,
+                  int(incy));
+    } else {
+      cblas_dgemv(CblasRowMajor, t, int(rows), int(cols), al, mat, int(ld), x, int(incx), be, y,
+                  int(incy));
+    }
+  };
+  const int64_t len = m == 1 ? n : m, inc = m == 1 ? 1 : ldc;
+  if (beta == T(0)) {
+    for (int64_t i = 0; i < len; ++i) c[i * inc] = T(0);
+  }
+  if (m == 1) {  // c(1, n) = a(1, k) op(B): a's elements are a[p * (ta ? lda : 1)]
+    const int64_t incx = ta ? lda : 1;
+    if (tb) {  // B stored (n, k): c = B a
+      gemv(CblasNoTrans, n, k, alpha, b, ldb, a, incx, beta, c, 1);
+    } else {  // B stored (k, n): c = B^T a
+      gemv(CblasTrans, k, n, alpha, b, ldb, a, incx, beta, c, 1);
+    }
+  } else {  // c(m, 1) = op(A) b(k, 1): b's elements are b[p * (tb ? 1 : ldb)]
+    const int64_t incx = tb ? 1 : ldb;
+    if (!ta) {  // A stored (m, k)
+      gemv(CblasNoTrans, m, k, alpha, a, lda, b, incx, beta, c, ldc);
+    } else {  // A stored (k, m)
+      gemv(CblasTrans, k, m, alpha, a, lda, b, incx, beta, c, ldc);
+    }
+  }
+}
+#endif
+
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
@@ -116,6 +156,13 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   constexpr int64_t kIntMax = 2147483647;
   if (m < kIntMax && n < kIntMax && k < kIntMax && lda < kIntMax && ldb < kIntMax &&
       ldc < kIntMax) {
+    constexpr bool kBlasType = std::is_same_v<T, float> || std::is_same_v<T, double>;
+    if constexpr (kBlasType) {
+      if (m == 1 || n == 1) {
+        gemv_blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+      }
+    }
     const CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans;
     const CBLAS_TRANSPOSE ctb = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>) {
