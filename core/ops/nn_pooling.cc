@@ -126,7 +126,25 @@ A root_p(A x, int p) {
   }
 }
 
-// Calls f(out_index, d0, d1, h0, h1, w0, w1, pool_size) for every output position of a plane.
+// The window of output position o, clipped to the input ([b, e) per axis), and its divisor
+// (the window clipped to the padded input when count_include_pad, else to the input).
+int64_t window_of(const PoolGeom& g, const int64_t* o, int64_t* b, int64_t* e) {
+  int64_t size = 1;
+  for (int a = 0; a < 3; ++a) {
+    b[a] = o[a] * g.s[a] - g.p[a];
+    e[a] = std::min(b[a] + g.k[a], g.in[a] + g.p[a]);
+    size *= e[a] - b[a];
+  }
+  int64_t clipped = 1;
+  for (int a = 0; a < 3; ++a) {
+    b[a] = std::max<int64_t>(b[a], 0);
+    e[a] = std::min(e[a], g.in[a]);
+    clipped *= std::max<int64_t>(e[a] - b[a], 0);
+  }
+  return g.include_pad ? size : clipped;
+}
+
+// Calls f(out_index, b, e, pool_size) for every output position of a plane.
 template <typename F>
 void for_each_window(const PoolGeom& g, F f) {
   int64_t oi = 0;
@@ -135,62 +153,110 @@ void for_each_window(const PoolGeom& g, F f) {
       for (int64_t ow = 0; ow < g.out[2]; ++ow, ++oi) {
         int64_t b[3], e[3];
         const int64_t o[3] = {od, oh, ow};
-        int64_t size = 1;
-        for (int a = 0; a < 3; ++a) {
-          b[a] = o[a] * g.s[a] - g.p[a];
-          e[a] = std::min(b[a] + g.k[a], g.in[a] + g.p[a]);
-          size *= e[a] - b[a];
-        }
-        int64_t clipped = 1;
-        for (int a = 0; a < 3; ++a) {
-          b[a] = std::max<int64_t>(b[a], 0);
-          e[a] = std::min(e[a], g.in[a]);
-          clipped *= std::max<int64_t>(e[a] - b[a], 0);
-        }
-        f(oi, b, e, g.include_pad ? size : clipped);
+        const int64_t size = window_of(g, o, b, e);
+        f(oi, b, e, size);
       }
+    }
+  }
+}
+
+// One output of a plane from its window: max, sum, average or Lp norm.
+template <typename T>
+T pool_one(const PoolGeom& g, const T* xp, const int64_t* b, const int64_t* e, int64_t size) {
+  using A = acc_t<T>;
+  if (g.type == PoolType::kMax) {
+    A m = std::numeric_limits<A>::lowest();
+    for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+      for (int64_t h = b[1]; h < e[1]; ++h) {
+        const T* row = xp + (dd * g.in[1] + h) * g.in[2];
+        for (int64_t w = b[2]; w < e[2]; ++w) m = std::max(m, A(row[w]));
+      }
+    }
+    return T(m);
+  }
+  A s = A(0);
+  for (int64_t dd = b[0]; dd < e[0]; ++dd) {
+    for (int64_t h = b[1]; h < e[1]; ++h) {
+      const T* row = xp + (dd * g.in[1] + h) * g.in[2];
+      if (g.type == PoolType::kLp) {
+        for (int64_t w = b[2]; w < e[2]; ++w) s += pow_p(A(row[w]), g.pval);
+      } else {
+        for (int64_t w = b[2]; w < e[2]; ++w) s += A(row[w]);
+      }
+    }
+  }
+  if (g.type == PoolType::kAvg) {
+    return size == 0 ? T(std::numeric_limits<A>::quiet_NaN()) : T(s / A(size));
+  }
+  if (g.type == PoolType::kLp) return T(root_p(s, g.pval));
+  return T(s);
+}
+
+// 1-D and 2-D max, average and sum pooling of one plane, an output row at a time: the columns
+// whose window lies inside the input row run as loops along the output row (they vectorise at
+// stride 1), the edge columns and rows whose window is all padding take pool_one. Every output
+// visits its window in pool_one's order (rows, then columns), so the results are identical.
+template <typename T>
+void pool_plane_2d(const PoolGeom& g, const T* xp, T* yp, std::vector<acc_t<T>>* scratch) {
+  using A = acc_t<T>;
+  const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2], ph = g.p[1], pw = g.p[2];
+  // interior columns [lo, hi): ow * sw - pw >= 0 and ow * sw - pw + kw <= W
+  const int64_t lo = std::min(OW, (pw + sw - 1) / sw);
+  const int64_t hi = std::max(lo, std::min(OW, W + pw - kw >= 0 ? (W + pw - kw) / sw + 1 : 0));
+  const int64_t n = hi - lo;
+  scratch->resize(static_cast<size_t>(n));
+  A* acc = scratch->data();  // acc[i]: output column lo + i
+  const bool is_max = g.type == PoolType::kMax;
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    T* yr = yp + oh * OW;
+    const int64_t hb = oh * sh - ph, he = std::min(hb + kh, H + ph);
+    const int64_t h0 = std::max<int64_t>(hb, 0), h1 = std::min(he, H);
+    const bool rows = h1 > h0;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      if (rows && ow == lo) ow = hi;  // the interior, below
+      if (ow >= OW) break;
+      int64_t b[3], e[3];
+      const int64_t o[3] = {0, oh, ow};
+      const int64_t size = window_of(g, o, b, e);
+      yr[ow] = pool_one(g, xp, b, e, size);
+    }
+    if (!rows || lo == hi) continue;
+    const A init = is_max ? std::numeric_limits<A>::lowest() : A(0);
+    for (int64_t i = 0; i < n; ++i) acc[i] = init;
+    for (int64_t h = h0; h < h1; ++h) {
+      for (int64_t j = 0; j < kw; ++j) {
+        const T* r = xp + h * W + lo * sw - pw + j;  // r[i * sw]: inside the row for i < n
+        if (is_max) {
+          for (int64_t i = 0; i < n; ++i) acc[i] = std::max(acc[i], A(r[i * sw]));
+        } else {
+          for (int64_t i = 0; i < n; ++i) acc[i] += A(r[i * sw]);
+        }
+      }
+    }
+    const int64_t size = (g.include_pad ? he - hb : h1 - h0) * kw;
+    for (int64_t i = 0; i < n; ++i) {
+      yr[lo + i] = g.type == PoolType::kAvg ? T(acc[i] / A(size)) : T(acc[i]);
     }
   }
 }
 
 template <typename T>
 void pool_forward(const PoolGeom& g, const T* x, T* y) {
-  using A = acc_t<T>;
   const int64_t isz = g.in_size(), osz = g.out_size();
+  const bool rowwise = g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 &&
+                       g.type != PoolType::kLp;
   parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
+    std::vector<acc_t<T>> scratch;
     for (int64_t pl = p0; pl < p1; ++pl) {
       const T* xp = x + pl * isz;
       T* yp = y + pl * osz;
+      if (rowwise) {
+        pool_plane_2d(g, xp, yp, &scratch);
+        continue;
+      }
       for_each_window(g, [&](int64_t oi, const int64_t* b, const int64_t* e, int64_t size) {
-        if (g.type == PoolType::kMax) {
-          A m = std::numeric_limits<A>::lowest();
-          for (int64_t dd = b[0]; dd < e[0]; ++dd) {
-            for (int64_t h = b[1]; h < e[1]; ++h) {
-              const T* row = xp + (dd * g.in[1] + h) * g.in[2];
-              for (int64_t w = b[2]; w < e[2]; ++w) m = std::max(m, A(row[w]));
-            }
-          }
-          yp[oi] = T(m);
-          return;
-        }
-        A s = A(0);
-        for (int64_t dd = b[0]; dd < e[0]; ++dd) {
-          for (int64_t h = b[1]; h < e[1]; ++h) {
-            const T* row = xp + (dd * g.in[1] + h) * g.in[2];
-            if (g.type == PoolType::kLp) {
-              for (int64_t w = b[2]; w < e[2]; ++w) s += pow_p(A(row[w]), g.pval);
-            } else {
-              for (int64_t w = b[2]; w < e[2]; ++w) s += A(row[w]);
-            }
-          }
-        }
-        if (g.type == PoolType::kAvg) {
-          yp[oi] = size == 0 ? T(std::numeric_limits<A>::quiet_NaN()) : T(s / A(size));
-        } else if (g.type == PoolType::kLp) {
-          yp[oi] = T(root_p(s, g.pval));
-        } else {
-          yp[oi] = T(s);
-        }
+        yp[oi] = pool_one(g, xp, b, e, size);
       });
     }
   });

@@ -452,6 +452,15 @@ add("Pooling", [((2, 3, 7), "distinct")], {"kernel": (2,), "stride": (3,),
 add("Pooling", [((1, 2, 4, 3, 4), "distinct")], {"kernel": (2, 2, 2), "stride": (2, 1, 2),
                                                  "pool_type": "avg"}, pool_ref)
 add("Pooling", [((0, 2, 4, 4), "any")], {"kernel": (2, 2)}, pool_ref, name="Pooling-empty")
+# wider rows: the row-wise kernel's interior columns (and its edges) at several strides
+PW = [((2, 3, 9, 17), "distinct")]
+for _pt in ["max", "avg", "sum"]:
+    add("Pooling", PW, {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1), "pool_type": _pt},
+        pool_ref, name=f"Pooling-wide-3x3s1p1-{_pt}")
+    add("Pooling", PW, {"kernel": (2, 3), "stride": (1, 2), "pad": (0, 1), "pool_type": _pt,
+                        "pooling_convention": "full"}, pool_ref, name=f"Pooling-wide-full-{_pt}")
+add("Pooling", PW, {"kernel": (3, 3), "stride": (2, 3), "pad": (1, 2), "pool_type": "avg",
+                    "count_include_pad": False}, pool_ref, name="Pooling-wide-avg-exclude-pad")
 
 # BatchNorm: inference (moving statistics) and training (batch statistics)
 C3 = [((4, 3, 2, 2), "any"), ((3,), "pos"), ((3,), "any"),
