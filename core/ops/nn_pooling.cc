@@ -262,18 +262,88 @@ void pool_forward(const PoolGeom& g, const T* x, T* y) {
   });
 }
 
+// Backward of 1-D/2-D max, average and sum pooling for one plane, adding into acc (the
+// plane's input gradient). Max: each output's gradient goes to the first maximum of its window
+// (rows, then columns), outputs in order, as the general path does. Average and sum: an output
+// row's interior columns add their scaled gradients along each input row of the window (a loop
+// that vectorises at stride 1); edge columns go one by one.
+template <typename T>
+void pool_plane_2d_backward(const PoolGeom& g, const T* xp, const T* yp, const T* gp,
+                            acc_t<T>* acc, std::vector<acc_t<T>>* scratch) {
+  using A = acc_t<T>;
+  const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2], ph = g.p[1], pw = g.p[2];
+  const int64_t lo = std::min(OW, (pw + sw - 1) / sw);
+  const int64_t hi = std::max(lo, std::min(OW, W + pw - kw >= 0 ? (W + pw - kw) / sw + 1 : 0));
+  scratch->resize(static_cast<size_t>(hi - lo));
+  A* sc = scratch->data();
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t hb = oh * sh - ph, he = std::min(hb + kh, H + ph);
+    const int64_t h0 = std::max<int64_t>(hb, 0), h1 = std::min(he, H);
+    if (h1 <= h0) continue;  // the window is all padding: no input receives anything
+    const T* go = gp + oh * OW;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      if (g.type != PoolType::kMax && ow == lo) ow = hi;  // the interior, below
+      if (ow >= OW) break;
+      const int64_t wb = ow * sw - pw, we = std::min(wb + kw, W + pw);
+      const int64_t w0 = std::max<int64_t>(wb, 0), w1 = std::min(we, W);
+      if (g.type == PoolType::kMax) {
+        const A m = A(yp[oh * OW + ow]);
+        bool found = false;
+        for (int64_t h = h0; h < h1 && !found; ++h) {
+          for (int64_t w = w0; w < w1; ++w) {
+            if (A(xp[h * W + w]) == m) {
+              acc[h * W + w] += A(go[ow]);
+              found = true;
+              break;
+            }
+          }
+        }
+        continue;
+      }
+      A scale = A(go[ow]);
+      if (g.type == PoolType::kAvg) {
+        const int64_t size = g.include_pad ? (he - hb) * (we - wb) : (h1 - h0) * (w1 - w0);
+        scale = scale / A(size);
+      }
+      for (int64_t h = h0; h < h1; ++h) {
+        for (int64_t w = w0; w < w1; ++w) acc[h * W + w] += scale;
+      }
+    }
+    if (g.type == PoolType::kMax || lo == hi) continue;
+    const int64_t n = hi - lo;
+    const int64_t size = (g.include_pad ? he - hb : h1 - h0) * kw;
+    for (int64_t i = 0; i < n; ++i) {
+      sc[i] = g.type == PoolType::kAvg ? A(go[lo + i]) / A(size) : A(go[lo + i]);
+    }
+    for (int64_t h = h0; h < h1; ++h) {
+      for (int64_t j = 0; j < kw; ++j) {
+        A* r = acc + h * W + lo * sw - pw + j;  // r[i * sw]: inside the row for i < n
+        for (int64_t i = 0; i < n; ++i) r[i * sw] += sc[i];
+      }
+    }
+  }
+}
+
 template <typename T>
 void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx) {
   using A = acc_t<T>;
   const int64_t isz = g.in_size(), osz = g.out_size();
+  const bool rowwise = g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 &&
+                       g.type != PoolType::kLp;
   parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
-    std::vector<A> acc(static_cast<size_t>(isz));
+    std::vector<A> acc(static_cast<size_t>(isz)), scratch;
     for (int64_t pl = p0; pl < p1; ++pl) {
       const T* xp = x + pl * isz;
       const T* yp = y + pl * osz;
       const T* gp = dy + pl * osz;
       T* dp = dx + pl * isz;
       std::fill(acc.begin(), acc.end(), A(0));
+      if (rowwise) {
+        pool_plane_2d_backward(g, xp, yp, gp, acc.data(), &scratch);
+        for (int64_t i = 0; i < isz; ++i) dp[i] = T(acc[i]);
+        continue;
+      }
       for_each_window(g, [&](int64_t oi, const int64_t* b, const int64_t* e, int64_t size) {
         const A go = A(gp[oi]);
         if (g.type == PoolType::kMax) {
