@@ -28,11 +28,9 @@ from convnets import code_of as train_code
 from peers import ROOT, run
 
 # ---- per-layer timing -------------------------------------------------------------------------
-MX_LAYERS = r"""
-import json, sys, time
-import numpy as np
-import {module} as mx
-layers, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
+# best(fn): the fastest of `repeat` timed calls (the snippet's global) after one warm-up.
+BEST_OF = r"""
+import time
 def best(fn):
     fn()
     ts = []
@@ -41,6 +39,13 @@ def best(fn):
         fn()
         ts.append(time.perf_counter() - t)
     return min(ts)
+"""
+
+MX_LAYERS = BEST_OF + r"""
+import json, sys, time
+import numpy as np
+import {module} as mx
+layers, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
 res = []
 for L in layers:
     p = L["params"]
@@ -65,19 +70,11 @@ for L in layers:
 print(json.dumps({{"layers": res, "version": mx.__version__}}))
 """
 
-TORCH_LAYERS = r"""
+TORCH_LAYERS = BEST_OF + r"""
 import json, sys, time
 import torch
 torch.set_num_threads(2)
 layers, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
-def best(fn):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
 res = []
 for L in layers:
     p = L["params"]

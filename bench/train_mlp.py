@@ -12,12 +12,9 @@ update; PyTorch: zero_grad, forward, loss, backward, step); the best of --repeat
 --steps steps after 20 warm-up steps, over --rounds interleaved rounds of the three
 interpreters (so load from other processes hits each alike), is reported."""
 import argparse
-import json
-import os
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from peers import run
 
 MODULE_API = r"""
 import json, sys, time
@@ -82,27 +79,9 @@ print(json.dumps({"steps_per_s": steps / best, "version": torch.__version__}))
 """,
 }
 
-INTERPRETERS = {
-    "mxnext": os.path.join(ROOT, ".venv", "bin", "python"),
-    "pytorch": os.path.join(ROOT, ".venv-torch", "bin", "python"),
-    "mxnet": os.path.join(ROOT, ".venv-mxnet", "bin", "python"),
-}
-
-
 def measure(name, steps, repeat):
-    python = INTERPRETERS[name]
-    if not os.path.exists(python):
-        return None, "not installed (bench/setup_peers.sh)"
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", "2")
-    env.setdefault("OPENBLAS_NUM_THREADS", "2")
-    if name != "mxnext":
-        env.pop("PYTHONPATH", None)
-    proc = subprocess.run([python, "-c", SNIPPETS[name], str(steps), str(repeat)],
-                          capture_output=True, text=True, env=env, cwd="/tmp")
-    if proc.returncode != 0:
-        return None, proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
-    return json.loads(proc.stdout.strip().splitlines()[-1]), None
+    r = run(name, SNIPPETS[name], [steps, repeat])
+    return (None, r["error"]) if "error" in r else (r, None)
 
 
 def main():

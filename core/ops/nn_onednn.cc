@@ -135,18 +135,23 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& g, bool bi
   return dnnl::convolution_forward::primitive_desc(desc, user_scratchpad(), cpu_engine());
 }
 
-struct Forward {
+// The user's arrays' layouts (NCHW data, MXNet's weights, the bias vector), which each
+// primitive's reorders convert from and to.
+struct UserDescs {
+  memory::desc u_src, u_wei, u_bias, u_dst;
+  explicit UserDescs(const Descs& d)
+      : u_src(plain(d.src, Tag::nchw)),
+        u_wei(plain(d.wei, d.wei_tag)),
+        u_bias(plain(d.bias, Tag::x)),
+        u_dst(plain(d.dst, Tag::nchw)) {}
+};
+
+struct Forward : UserDescs {
   dnnl::convolution_forward prim;
-  memory::desc u_src, u_wei, u_bias, u_dst;  // the user's (NCHW) layouts
-  memory::desc src, wei, dst, scratch;       // the primitive's
+  memory::desc src, wei, dst, scratch;  // the primitive's layouts
   Reorder src_r, wei_r, dst_r;
-  explicit Forward(const ConvShape& g, bool bias) {
-    const Descs d = descs_of(g);
+  explicit Forward(const ConvShape& g, bool bias) : UserDescs(descs_of(g)) {
     const auto pd = forward_pd(g, bias, dnnl::prop_kind::forward_training);
-    u_src = plain(d.src, Tag::nchw);
-    u_wei = plain(d.wei, d.wei_tag);
-    u_bias = plain(d.bias, Tag::x);
-    u_dst = plain(d.dst, Tag::nchw);
     src = pd.src_desc();
     wei = pd.weights_desc();
     dst = pd.dst_desc();
@@ -158,12 +163,11 @@ struct Forward {
   }
 };
 
-struct BackwardData {
+struct BackwardData : UserDescs {
   dnnl::convolution_backward_data prim;
-  memory::desc u_src, u_wei, u_dst;
   memory::desc diff_src, wei, diff_dst, scratch;
   Reorder diff_dst_r, wei_r, diff_src_r;
-  explicit BackwardData(const ConvShape& g) {
+  explicit BackwardData(const ConvShape& g) : UserDescs(descs_of(g)) {
     const Descs d = descs_of(g);
     const auto hint = forward_pd(g, false, dnnl::prop_kind::forward_training);
     const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
@@ -171,9 +175,6 @@ struct BackwardData {
                                                      d.strides, d.dilates, d.pad, d.pad);
     const dnnl::convolution_backward_data::primitive_desc pd(desc, user_scratchpad(),
                                                              cpu_engine(), hint);
-    u_src = plain(d.src, Tag::nchw);
-    u_wei = plain(d.wei, d.wei_tag);
-    u_dst = plain(d.dst, Tag::nchw);
     diff_src = pd.diff_src_desc();
     wei = pd.weights_desc();
     diff_dst = pd.diff_dst_desc();
@@ -185,12 +186,11 @@ struct BackwardData {
   }
 };
 
-struct BackwardWeights {
+struct BackwardWeights : UserDescs {
   dnnl::convolution_backward_weights prim;
-  memory::desc u_src, u_wei, u_bias, u_dst;
   memory::desc src, diff_wei, diff_dst, scratch;
   Reorder src_r, diff_dst_r, diff_wei_r;
-  BackwardWeights(const ConvShape& g, bool bias) {
+  BackwardWeights(const ConvShape& g, bool bias) : UserDescs(descs_of(g)) {
     const Descs d = descs_of(g);
     const auto hint = forward_pd(g, bias, dnnl::prop_kind::forward_training);
     using W = dnnl::convolution_backward_weights;
@@ -200,10 +200,6 @@ struct BackwardWeights {
              : W::desc(dnnl::algorithm::convolution_direct, act(g, d.src), any(d.wei),
                        act(g, d.dst), d.strides, d.dilates, d.pad, d.pad);
     const W::primitive_desc pd(desc, user_scratchpad(), cpu_engine(), hint);
-    u_src = plain(d.src, Tag::nchw);
-    u_wei = plain(d.wei, d.wei_tag);
-    u_bias = plain(d.bias, Tag::x);
-    u_dst = plain(d.dst, Tag::nchw);
     src = pd.src_desc();
     diff_wei = pd.diff_weights_desc();
     diff_dst = pd.diff_dst_desc();

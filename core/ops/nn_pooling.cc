@@ -192,6 +192,20 @@ T pool_one(const PoolGeom& g, const T* xp, const int64_t* b, const int64_t* e, i
   return T(s);
 }
 
+// Whether pool_plane_2d / pool_plane_2d_backward take the geometry: 1-D or 2-D (one depth
+// slice, no window along it) max, average or sum pooling.
+bool rowwise(const PoolGeom& g) {
+  return g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 && g.type != PoolType::kLp;
+}
+
+// The output columns [lo, hi) whose windows lie inside the input row:
+// ow * s - p >= 0 and ow * s - p + k <= W.
+void interior_columns(const PoolGeom& g, int64_t* lo, int64_t* hi) {
+  const int64_t W = g.in[2], OW = g.out[2], kw = g.k[2], sw = g.s[2], pw = g.p[2];
+  *lo = std::min(OW, (pw + sw - 1) / sw);
+  *hi = std::max(*lo, std::min(OW, W + pw - kw >= 0 ? (W + pw - kw) / sw + 1 : 0));
+}
+
 // 1-D and 2-D max, average and sum pooling of one plane, an output row at a time: the columns
 // whose window lies inside the input row run as loops along the output row (they vectorise at
 // stride 1), the edge columns and rows whose window is all padding take pool_one. Every output
@@ -201,9 +215,8 @@ void pool_plane_2d(const PoolGeom& g, const T* xp, T* yp, std::vector<acc_t<T>>*
   using A = acc_t<T>;
   const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
   const int64_t kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2], ph = g.p[1], pw = g.p[2];
-  // interior columns [lo, hi): ow * sw - pw >= 0 and ow * sw - pw + kw <= W
-  const int64_t lo = std::min(OW, (pw + sw - 1) / sw);
-  const int64_t hi = std::max(lo, std::min(OW, W + pw - kw >= 0 ? (W + pw - kw) / sw + 1 : 0));
+  int64_t lo, hi;
+  interior_columns(g, &lo, &hi);
   const int64_t n = hi - lo;
   scratch->resize(static_cast<size_t>(n));
   A* acc = scratch->data();  // acc[i]: output column lo + i
@@ -244,14 +257,13 @@ void pool_plane_2d(const PoolGeom& g, const T* xp, T* yp, std::vector<acc_t<T>>*
 template <typename T>
 void pool_forward(const PoolGeom& g, const T* x, T* y) {
   const int64_t isz = g.in_size(), osz = g.out_size();
-  const bool rowwise = g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 &&
-                       g.type != PoolType::kLp;
+  const bool by_rows = rowwise(g);
   parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
     std::vector<acc_t<T>> scratch;
     for (int64_t pl = p0; pl < p1; ++pl) {
       const T* xp = x + pl * isz;
       T* yp = y + pl * osz;
-      if (rowwise) {
+      if (by_rows) {
         pool_plane_2d(g, xp, yp, &scratch);
         continue;
       }
@@ -273,8 +285,8 @@ void pool_plane_2d_backward(const PoolGeom& g, const T* xp, const T* yp, const T
   using A = acc_t<T>;
   const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
   const int64_t kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2], ph = g.p[1], pw = g.p[2];
-  const int64_t lo = std::min(OW, (pw + sw - 1) / sw);
-  const int64_t hi = std::max(lo, std::min(OW, W + pw - kw >= 0 ? (W + pw - kw) / sw + 1 : 0));
+  int64_t lo, hi;
+  interior_columns(g, &lo, &hi);
   scratch->resize(static_cast<size_t>(hi - lo));
   A* sc = scratch->data();
   for (int64_t oh = 0; oh < OH; ++oh) {
@@ -329,8 +341,7 @@ template <typename T>
 void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx) {
   using A = acc_t<T>;
   const int64_t isz = g.in_size(), osz = g.out_size();
-  const bool rowwise = g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.p[0] == 0 &&
-                       g.type != PoolType::kLp;
+  const bool by_rows = rowwise(g);
   parallel_for(g.planes, osz * g.k[0] * g.k[1] * g.k[2], [&](int64_t p0, int64_t p1) {
     std::vector<A> acc(static_cast<size_t>(isz)), scratch;
     for (int64_t pl = p0; pl < p1; ++pl) {
@@ -339,7 +350,7 @@ void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx
       const T* gp = dy + pl * osz;
       T* dp = dx + pl * isz;
       std::fill(acc.begin(), acc.end(), A(0));
-      if (rowwise) {
+      if (by_rows) {
         pool_plane_2d_backward(g, xp, yp, gp, acc.data(), &scratch);
         for (int64_t i = 0; i < isz; ++i) dp[i] = T(acc[i]);
         continue;
