@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev r-base-dev r-cran-testthat r-cran-jsonlite emscripten chromium libopenmpi-dev openmpi-bin libdnnl-dev ocl-icd-opencl-dev"
+APT_PACKAGES="build-essential cmake ninja-build ccache pkg-config libgtest-dev libopenblas-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev python3 python3-venv python3-dev r-base-dev r-cran-testthat r-cran-jsonlite emscripten chromium libopenmpi-dev openmpi-bin libdnnl-dev ocl-icd-opencl-dev"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then

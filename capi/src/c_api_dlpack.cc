@@ -56,6 +56,7 @@ void delete_export(Managed* self) {
 template <typename Managed>
 Managed* export_array(const NDArray& a) {
   a.wait_to_read();
+  a.chunk()->exported = true;  // the consumer may write it behind the engine's back
   auto* ctx = new ExportCtx<Managed>();
   std::memset(&ctx->managed, 0, sizeof(Managed));
   ctx->array = a;

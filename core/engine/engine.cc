@@ -1,5 +1,6 @@
 #include "core/engine/engine.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -8,6 +9,13 @@
 #include "core/engine/engine_var.h"
 
 namespace mxn {
+
+uint64_t new_var_version() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t var_version(const EngineVar* var) { return var->version.load(std::memory_order_relaxed); }
 
 void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
                   int num_writes, std::vector<Dep>* deps) {

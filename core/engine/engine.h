@@ -4,6 +4,7 @@
 // pass the poison on, and the original error is rethrown at the next wait on them. A later
 // successful write clears the poison, and the engine stays usable.
 #pragma once
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -55,6 +56,14 @@ class Engine {
   // (default threaded, workers from MXNEXT_CPU_WORKERS, default = cores). Never destroyed.
   static Engine& get();
 };
+
+// The contents version of a variable: a number no other variable or moment shares, renewed
+// when a write to the variable completes (and when wait_for_var(var, true) returns, since the
+// caller writes next). Read while holding the variable (inside an operation that reads it), it
+// identifies the contents: a kernel may keep something derived from an input (a weight in its
+// own layout) and reuse it while the version is unchanged. Memory written behind the engine's
+// back (shared through DLPack) must not be trusted this way: see Chunk::exported.
+uint64_t var_version(const EngineVar* var);
 
 std::unique_ptr<Engine> make_threaded_engine(int num_workers);
 std::unique_ptr<Engine> make_naive_engine();

@@ -1,5 +1,7 @@
 // Internal to core/engine: the state behind an EngineVar, shared by both engines.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <exception>
 #include <vector>
 
@@ -8,6 +10,9 @@
 namespace mxn {
 
 struct OpBlock;
+
+// A fresh contents version, unique in the process.
+uint64_t new_var_version();
 
 // One (operation, variable) dependency; queued on the variable until granted.
 struct Dep {
@@ -25,6 +30,8 @@ struct EngineVar {
   bool writer = false;  // a granted write now running or ready
   bool deleted = false;
   std::exception_ptr error;  // the poison, if the last write failed
+  std::atomic<uint64_t> version{new_var_version()};  // see var_version (engine.h)
+  void renew_version() { version.store(new_var_version(), std::memory_order_relaxed); }
 };
 
 // Builds the dependency list: duplicates merged, a variable both read and written kept once as

@@ -41,14 +41,18 @@ class NaiveEngine final : public Engine {
       }
     }
     for (const Dep& d : deps) {
-      if (d.write) d.var->error = err;
+      if (d.write) {
+        d.var->error = err;
+        d.var->renew_version();
+      }
     }
     if (err && err != skip) unreported_.push_back(err);
   }
 
-  void wait_for_var(EngineVar* var, bool) override {
+  void wait_for_var(EngineVar* var, bool for_write) override {
     MXN_CHECK(var != nullptr, ErrorCode::kInvalidArg, "engine: wait on a NULL variable");
     std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (for_write) var->renew_version();  // the caller writes next
     if (var->error) {
       unreported_.erase(std::remove(unreported_.begin(), unreported_.end(), var->error),
                         unreported_.end());

@@ -271,6 +271,7 @@ class ThreadedEngine final : public Engine {
         EngineVar* v = d.var;
         if (d.write) {
           v->writer = false;
+          v->renew_version();
           if (!op->waiter) v->error = err;
         } else {
           --v->readers;

@@ -233,7 +233,8 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
   }
 
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
-  if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = false;
+  if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = options.fuse_conv_chains = false;
+  if (options.fuse_conv_chains) find_conv_chains(&values, value_index);
   plan_ = plan_memory(values, options.plan_memory);
   // One arena; each block is a view of it with its own engine variable.
   std::shared_ptr<Chunk> arena = Chunk::allocate(plan_.arena_bytes, dev);
@@ -412,12 +413,26 @@ void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
 }
 
 void Executor::forward(bool is_train) {
+  std::vector<char> fused(chains_.size(), 0);  // chains running as one kernel this time
+  for (size_t c = 0; c < chains_.size() && !is_train; ++c) fused[c] = chain_fusable(chains_[c]);
+  auto in_fused_chain = [&](size_t s) { return steps_[s].chain >= 0 && fused[static_cast<size_t>(steps_[s].chain)]; };
   for (size_t s = 0; s < num_forward_; ++s) {
+    if (in_fused_chain(s)) {
+      const ConvChain& c = chains_[static_cast<size_t>(steps_[s].chain)];
+      if (c.steps.back() == s) run_conv_chain(c);
+      continue;
+    }
     const int g = steps_[s].group;
     if (g < 0) {
       run(steps_[s], is_train);
-    } else if (groups_[static_cast<size_t>(g)].front() == s) {
-      run_fused(groups_[static_cast<size_t>(g)], is_train);
+      continue;
+    }
+    // An element-wise run sharing steps with a fused chain runs its other steps one by one.
+    const std::vector<size_t>& group = groups_[static_cast<size_t>(g)];
+    if (std::any_of(group.begin(), group.end(), in_fused_chain)) {
+      run(steps_[s], is_train);
+    } else if (group.front() == s) {
+      run_fused(group, is_train);
     }
   }
   for (size_t i = 0; i < outputs_.size(); ++i) copy_array(value_of(symbol_.outputs[i]), outputs_[i]);
@@ -494,7 +509,8 @@ std::string Executor::memory_report() const {
   const size_t planned = plan_.planned_bytes();
   const size_t params = total(args_), grads = total(grads_), aux = total(aux_),
                outs = total(outputs_);
-  out += cat("], \"fused_runs\": ", groups_.size(), ", \"num_values\": ", value_names_.size(),
+  out += cat("], \"fused_runs\": ", groups_.size(), ", \"conv_chains\": ", chains_.size(),
+             ", \"conv_chain_builds\": ", conv_chain_builds(), ", \"num_values\": ", value_names_.size(),
              ", \"unplanned_bytes\": ",
              plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,
              ", \"inplace_saved_bytes\": ", plan_.inplace_saved_bytes,

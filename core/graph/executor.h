@@ -4,6 +4,7 @@
 // memory_plan.h). forward/backward run the schedule through the engine (independent branches
 // run in parallel) into the planned buffers.
 #pragma once
+#include <memory>
 #include <unordered_map>
 
 #include "core/autograd/autograd.h"
@@ -12,11 +13,19 @@
 
 namespace mxn {
 
+namespace ops::nn {
+class ConvChainKernel;  // core/ops/nn_conv_chain.h
+}
+
 struct ExecutorOptions {
   bool plan_memory = true;  // false: every value gets its own buffer (MXNEXT_MEMORY_PLAN=0)
   // Runs of element-wise operators whose intermediate values nothing else reads execute as
   // one engine operation, tile by tile, so each tile stays in cache (MXNEXT_FUSE=0: off).
   bool fuse_elementwise = true;
+  // Inference forwards (is_train false) run Convolution -> BatchNorm -> add -> ReLU chains as
+  // one oneDNN convolution with the BatchNorm folded in (core/graph/conv_chains.cc;
+  // MXNEXT_FUSE=0: off).
+  bool fuse_conv_chains = true;
 };
 
 class Executor {
@@ -42,6 +51,7 @@ class Executor {
     bool backward = false;
     std::vector<NDArray> outputs;  // planned buffers
     int group = -1;                // index into groups_ when fused
+    int chain = -1;                // index into chains_ (inference forwards)
     uint32_t unused = 0;           // outputs nothing reads (kernels may skip them)
     std::vector<EngineVar*> after = {};  // blocks sharing its outputs' memory (memory_plan.h)
   };
@@ -50,6 +60,21 @@ class Executor {
   void run_fused(const std::vector<size_t>& group, bool is_train);
   void find_fusable_runs(const std::vector<int>& consumers,
                          const std::vector<std::vector<int>>& value_index);
+  // A Convolution and what follows it, run as one kernel in inference forwards.
+  struct ConvChain {
+    std::vector<size_t> steps;         // the Convolution, BatchNorm, add, ReLU steps present
+    std::vector<NodeEntry> inputs;     // in ConvChainKernel's order
+    std::shared_ptr<ops::nn::ConvChainKernel> kernel;
+  };
+  void find_conv_chains(std::vector<PlannedValue>* values,
+                        const std::vector<std::vector<int>>& value_index);
+  // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
+  // operators decide at every call).
+  bool chain_fusable(const ConvChain& c) const;
+  void run_conv_chain(const ConvChain& c);
+  // How many times the chains built their folded weights (memory_report; the tests check
+  // that weights are reused while unchanged and rebuilt when changed).
+  int64_t conv_chain_builds() const;
 
   Symbol symbol_;
   std::unordered_map<const Node*, NDArray> bound_;  // variables: arguments, aux, head grads
@@ -66,6 +91,7 @@ class Executor {
   std::vector<size_t> direct_grads_;     // indices into grad_args_ computed in place
   bool trained_ = false;                 // the last forward ran in training mode
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
+  std::vector<ConvChain> chains_;
   MemoryPlan plan_;
   std::vector<std::string> value_names_;
   std::vector<size_t> value_bytes_;

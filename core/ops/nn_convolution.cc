@@ -9,10 +9,8 @@
 // neither BLAS nor oneDNN (WebAssembly) run float32 depthwise forward convolutions directly
 // (depthwise_forward), without im2col.
 #include "core/ops/nn_util.h"
-#if MXN_USE_ONEDNN
-#include "core/base/env.h"
+#include "core/ops/nn_conv_chain.h"
 #include "core/ops/nn_onednn.h"
-#endif
 
 namespace mxn::ops::nn {
 namespace {
@@ -618,22 +616,12 @@ onednn::ConvShape dnnl_shape(const ConvGeom& g) {
 bool dnnl_dtype(const std::vector<TBlob>& out) { return out[0].dtype == DType::kFloat32; }
 
 #if MXN_USE_ONEDNN
-// oneDNN copies whole tensors into its blocked layouts through the kernel workspace, so a
-// convolution would briefly hold extra copies the size of its largest activation (VGG-16 at
-// batch 64: 9.1 GB peak instead of 5.6 GB). A batch runs in chunks of images of about
-// kDnnlChunkBytes per tensor instead; the weight and bias gradients are summed over chunks.
-// MXNEXT_ONEDNN_CHUNK_BYTES overrides it (the tests make chunks of one or two images).
-constexpr int64_t kDnnlChunkBytes = int64_t(64) << 20;
-int64_t dnnl_chunk(const ConvGeom& g) {
-  const int64_t bytes = env_int("MXNEXT_ONEDNN_CHUNK_BYTES", kDnnlChunkBytes);
-  const int64_t per_image = int64_t(sizeof(float)) * std::max(g.C * g.HW(), g.F * g.P());
-  return std::max<int64_t>(1, std::min(g.N, bytes / std::max<int64_t>(1, per_image)));
-}
-
+// A batch runs in chunks of images (onednn::images_per_call); the weight and bias gradients
+// are summed over chunks.
 bool dnnl_forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) {
   onednn::ConvShape s = dnnl_shape(g);
   if (!onednn::wanted(s)) return false;
-  const int64_t m = dnnl_chunk(g);
+  const int64_t m = onednn::images_per_call(s);
   for (int64_t n0 = 0; n0 < g.N; n0 += m) {
     s.N = std::min(m, g.N - n0);
     if (!onednn::conv_forward(s, x + n0 * g.C * g.HW(), w, b, y + n0 * g.F * g.P())) return false;
@@ -645,7 +633,7 @@ bool dnnl_backward(const ConvGeom& g, const float* dy, const float* x, const flo
                    float* dw, float* db) {
   onednn::ConvShape s = dnnl_shape(g);
   if (!onednn::wanted(s)) return false;
-  const int64_t m = dnnl_chunk(g), wsize = g.F * g.K();
+  const int64_t m = onednn::images_per_call(s), wsize = g.F * g.K();
   Workspace ws;  // the later chunks' weight and bias gradients, added to the first's
   float* dw_part = (dw != nullptr && m < g.N) ? ws.alloc<float>(wsize) : nullptr;
   float* db_part = (db != nullptr && m < g.N) ? ws.alloc<float>(g.F) : nullptr;
@@ -754,6 +742,18 @@ OpDef& conv_tail_params(OpDef& op, bool no_bias_default, int64_t workspace) {
 }
 
 }  // namespace
+
+bool conv_shape_2d(const OpParams& p, const Shape& data, const Shape& weight,
+                   onednn::ConvShape* out) {
+  if (data.ndim() != 4 || spatial_dims(p, data) != 2) return false;
+  const bool bias = !p.get_bool("no_bias");
+  std::vector<Shape> in{data, weight};
+  if (bias) in.push_back(Shape{p.get_int("num_filter")});
+  const ConvGeom g = conv_geom(p, in, nullptr);
+  *out = onednn::ConvShape{g.N,  g.C,  g.H,  g.W,  g.F,  g.G,  g.OH, g.OW,
+                           g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw};
+  return true;
+}
 
 // ---- Convolution ---------------------------------------------------------------------------
 MXN_OP_REGISTRATION = conv_tail_params(

@@ -9,6 +9,7 @@
 //   2           every convolution oneDNN can run, however small (tests)
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace mxn::ops::nn::onednn {
 
@@ -35,5 +36,35 @@ bool conv_forward(const ConvShape& g, const float* x, const float* w, const floa
 // dx.
 bool conv_backward(const ConvShape& g, const float* dy, const float* x, const float* w, float* dx,
                    float* dw, float* db);
+
+// oneDNN copies whole tensors into its layouts through the kernel workspace, so a call would
+// briefly hold extra copies the size of its largest activation (VGG-16 at batch 64: 9.1 GB peak
+// instead of 5.6 GB). Callers run a batch in calls of this many images (about kChunkBytes per
+// tensor; MXNEXT_ONEDNN_CHUNK_BYTES overrides it, and the tests make chunks of one or two).
+constexpr int64_t kChunkBytes = int64_t(64) << 20;
+int64_t images_per_call(const ConvShape& g);
+
+// ---- inference with post-operations (nn_conv_chain.cc) ----------------------------------------
+// After the convolution and its bias: add another array of the output's shape (sum), then ReLU.
+struct PostOps {
+  bool sum = false;
+  bool relu = false;
+};
+
+// Whether oneDNN has a primitive for (g, ops) (built and cached on first use).
+bool has_post_ops_primitive(const ConvShape& g, PostOps ops);
+
+// Weights and bias converted once into the layout of the primitive for (g, ops), for many calls.
+struct PreparedWeights;
+
+// w: (F, C/G, kh, kw) weights, b: F biases. Null when oneDNN has no primitive for (g, ops).
+std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostOps ops,
+                                                       const float* w, const float* b);
+
+// y = relu?(conv(x, w) + b (+ addend when ops.sum)) with weights prepared for (g', ops) where
+// g' differs from g at most in N. The addend may be y itself, but must not overlap it
+// otherwise; y must not overlap x. False (nothing written) when oneDNN has no primitive.
+bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
+                           const float* x, const float* addend, float* y);
 
 }  // namespace mxn::ops::nn::onednn

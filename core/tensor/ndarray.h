@@ -2,6 +2,7 @@
 // and a byte offset. Views (first-axis slices, reshapes) share the chunk; copies go through the
 // engine so they are ordered with every other operation on the same storage.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -21,6 +22,11 @@ struct Chunk {
   Device dev;
   EngineVar* var = nullptr;
   std::function<void()> release;  // set for memory owned elsewhere (DLPack import)
+  // Shared with another framework (DLPack export), which may write it without the engine
+  // knowing: its variable's version (var_version) does not identify the contents.
+  std::atomic<bool> exported{false};
+  // Whether var_version identifies the contents (see `exported`, `release`).
+  bool versioned() const { return !release && !exported.load(std::memory_order_relaxed); }
 
   static std::shared_ptr<Chunk> allocate(size_t bytes, Device dev);
   static std::shared_ptr<Chunk> wrap(void* data, size_t bytes, Device dev,

@@ -165,6 +165,36 @@ TEST_P(EngineTest, IndependentOperationsOverlap) {
   eng->delete_var(b);
 }
 
+TEST_P(EngineTest, VersionsChangeWithWritesOnly) {
+  EngineVar* a = var();
+  EngineVar* b = var();
+  const uint64_t a0 = var_version(a), b0 = var_version(b);
+  EXPECT_NE(a0, 0u);
+  EXPECT_NE(a0, b0);  // fresh variables never share a version
+  // Reads leave it; the version seen inside a reading operation is the current one.
+  uint64_t inside = 0;
+  push(e(), [&] { inside = var_version(a); }, {a}, {});
+  e().wait_all();
+  EXPECT_EQ(inside, a0);
+  EXPECT_EQ(var_version(a), a0);
+  // A completed write renews it (also a failed one: the contents may be half written).
+  push(e(), [] {}, {}, {a});
+  e().wait_all();
+  const uint64_t a1 = var_version(a);
+  EXPECT_NE(a1, a0);
+  EXPECT_NE(a1, b0);
+  EXPECT_EQ(var_version(b), b0);
+  push(e(), [] { throw Error(ErrorCode::kInternal, "half written"); }, {}, {a});
+  EXPECT_NE(wait_all_error(e()), "");
+  const uint64_t a2 = var_version(a);
+  EXPECT_NE(a2, a1);
+  // wait_for_var for writing renews it (the caller writes next); for reading it does not.
+  EXPECT_NE(wait_error(e(), a, false), "");  // poisoned: rethrows
+  EXPECT_EQ(var_version(a), a2);
+  EXPECT_NE(wait_error(e(), a, true), "");  // still poisoned, and renewed anyway
+  EXPECT_NE(var_version(a), a2);
+}
+
 TEST_P(EngineTest, WritesKeepPushOrder) {
   EngineVar* v = var();
   EngineVar* other = var();

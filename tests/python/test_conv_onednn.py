@@ -219,7 +219,7 @@ def test_bad_mode_is_an_error():
 
 @pytest.mark.parametrize("op", ["Convolution", "Deconvolution"])
 def test_batches_in_chunks_match_the_reference(op, monkeypatch):
-    """Large batches run in chunks of images (kDnnlChunkBytes, here lowered to 2.5 images so
+    """Large batches run in chunks of images (onednn::kChunkBytes, here lowered to 2.5 images so
     the chunks are 2, 2 and 1): outputs and every gradient, weight and bias gradients summed
     over the chunks, equal the reference kernels'."""
     shp, wshape = (5, 8, 20, 20), ((16, 8, 3, 3) if op == "Convolution" else (8, 16, 3, 3))

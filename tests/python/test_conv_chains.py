@@ -1,0 +1,319 @@
+"""Inference fusion of Convolution -> BatchNorm -> add -> ReLU (core/graph/conv_chains.cc,
+core/ops/nn_conv_chain.cc): which chains the executor finds, fused results against a NumPy
+reference and against the operators run one by one, reuse and rebuilding of the folded weights
+when inputs change, and the paths that must not fuse."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import mxnext as mx
+from test_ops_nn import bn_ref, conv_ref
+
+ONEDNN = any("libdnnl" in line for line in open("/proc/self/maps"))
+pytestmark = pytest.mark.skipif(not ONEDNN, reason="conv chains fuse on oneDNN only")
+
+
+@pytest.fixture(autouse=True)
+def _every_conv_on_onednn(monkeypatch):
+    # The cases are small: mode 2 sends every convolution oneDNN can run to it.
+    monkeypatch.setenv("MXNEXT_ONEDNN", "2")
+    monkeypatch.delenv("MXNEXT_FUSE", raising=False)
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+# Each case: name, data shape, conv params, and which of bn / add / relu follow; `add_first`
+# puts the addend first in the sum; `n_chains` is what the executor must find.
+CASES = [
+    ("conv-bn", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8), "bn"),
+    ("conv-relu", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8), "relu"),
+    ("conv-bias-relu", (2, 8, 9, 9), dict(kernel=(3, 3), num_filter=6, no_bias=False), "relu"),
+    ("conv-bn-relu", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8), "bn,relu"),
+    ("conv-bn-add", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8), "bn,add"),
+    ("conv-bn-add-relu", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8),
+     "bn,add,relu"),
+    ("addend-first", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8),
+     "bn,add_first,relu"),
+    ("conv-add-relu", (1, 16, 7, 7), dict(kernel=(1, 1), num_filter=16), "add,relu"),
+    # 1x1 on a map of 14x14 or more: oneDNN's NCHW path, where the add and ReLU run after it
+    ("1x1-large-map", (2, 16, 16, 16), dict(kernel=(1, 1), num_filter=16), "bn,add,relu"),
+    ("1x1-large-relu", (2, 16, 16, 16), dict(kernel=(1, 1), num_filter=24), "bn,relu"),
+    ("strided", (2, 8, 11, 11), dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1), num_filter=8),
+     "bn,relu"),
+    ("dilated", (1, 4, 12, 12), dict(kernel=(3, 3), dilate=(2, 2), pad=(2, 2), num_filter=4),
+     "bn,add,relu"),
+    ("grouped", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8, num_group=4),
+     "bn,relu"),
+    ("bias-and-bn", (2, 8, 9, 9), dict(kernel=(3, 3), pad=(1, 1), num_filter=8, no_bias=False),
+     "bn,add,relu"),
+]
+
+
+def _build(shape, conv, follow, fix_gamma=False):
+    follow = follow.split(",")
+    d = mx.sym.Variable("data")
+    params = dict(conv)
+    params.setdefault("no_bias", True)
+    y = mx.sym.Convolution(d, name="c", **params)
+    if "bn" in follow:
+        y = mx.sym.BatchNorm(y, fix_gamma=fix_gamma, eps=1e-3, name="bn")
+    if "add" in follow or "add_first" in follow:
+        other = mx.sym.Variable("other")
+        y = (other + y) if "add_first" in follow else (y + other)
+    if "relu" in follow:
+        y = mx.sym.Activation(y, act_type="relu")
+    return y, params, follow
+
+
+def _bind(sym, shapes, seed=0):
+    ex = sym.simple_bind(mx.cpu(), grad_req="null", **shapes)
+    rng = np.random.RandomState(seed)
+    for k, a in sorted(ex.arg_dict.items()):
+        a[:] = rng.uniform(0.5, 1.5, a.shape) if k.endswith("gamma") else \
+            rng.uniform(-1, 1, a.shape)
+    for k, a in sorted(ex.aux_dict.items()):
+        a[:] = rng.uniform(0.5, 2, a.shape) if k.endswith("var") else \
+            rng.uniform(-0.5, 0.5, a.shape)
+    return ex
+
+
+def _reference(ex, params, follow, fix_gamma=False):
+    v = {k: a.asnumpy().astype(np.float64) for k, a in ex.arg_dict.items()}
+    aux = {k: a.asnumpy().astype(np.float64) for k, a in ex.aux_dict.items()}
+    y = conv_ref(params, v["data"], v["c_weight"], v.get("c_bias"))
+    if "bn" in follow:
+        y = bn_ref(dict(fix_gamma=False, eps=1e-3), y, v["bn_gamma"], v["bn_beta"],
+                   aux["bn_moving_mean"], aux["bn_moving_var"])
+    if "add" in follow or "add_first" in follow:
+        y = y + v["other"]
+    if "relu" in follow:
+        y = _relu(y)
+    return y
+
+
+def _report(ex):
+    mx.nd.waitall()
+    return json.loads(ex.memory_report())
+
+
+def _shapes(sym, shape):
+    shapes = {"data": shape}
+    if "other" in sym.list_arguments():
+        shapes["other"] = sym.get_internals()["c_output"].infer_shape(data=shape)[1][0]
+    return shapes
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_fused_chain_matches_numpy_and_the_operators_one_by_one(case, monkeypatch):
+    name, shape, conv, follow = case
+    sym, params, parts = _build(shape, conv, follow)
+    shapes = _shapes(sym, shape)
+    ex = _bind(sym, shapes)
+    ex.forward(is_train=False)
+    fused = ex.outputs[0].asnumpy()
+    assert _report(ex)["conv_chains"] == 1
+    ref = _reference(ex, params, parts)
+    np.testing.assert_allclose(fused, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    monkeypatch.setenv("MXNEXT_FUSE", "0")
+    plain = _bind(sym, shapes)
+    assert _report(plain)["conv_chains"] == 0
+    plain.forward(is_train=False)
+    np.testing.assert_allclose(fused, plain.outputs[0].asnumpy(), rtol=1e-4,
+                               atol=1e-5 * np.abs(ref).max())
+
+
+def test_fix_gamma_ignores_gamma():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[3][2], "bn,relu", fix_gamma=True)
+    ex = _bind(sym, {"data": (2, 8, 9, 9)})
+    ex.forward(is_train=False)
+    v = {k: a.asnumpy().astype(np.float64) for k, a in ex.arg_dict.items()}
+    aux = {k: a.asnumpy().astype(np.float64) for k, a in ex.aux_dict.items()}
+    y = bn_ref(dict(fix_gamma=True, eps=1e-3), conv_ref(params, v["data"], v["c_weight"]),
+               v["bn_gamma"], v["bn_beta"], aux["bn_moving_mean"], aux["bn_moving_var"])
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _relu(y), rtol=1e-4, atol=1e-4)
+
+
+def test_weights_are_reused_until_an_input_changes():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[5][2], "bn,add,relu")
+    shapes = _shapes(sym, (2, 8, 9, 9))
+    ex = _bind(sym, shapes)
+    for _ in range(3):
+        ex.forward(is_train=False)
+    assert _report(ex)["conv_chain_builds"] == 1
+    # New data and a new addend: same weights.
+    ex.arg_dict["data"][:] = np.random.RandomState(5).uniform(-1, 1, shapes["data"])
+    ex.arg_dict["other"][:] = np.random.RandomState(6).uniform(-1, 1, shapes["other"])
+    ex.forward(is_train=False)
+    assert _report(ex)["conv_chain_builds"] == 1
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+    # Each input the folded weights come from, changed in turn, is picked up.
+    builds = 1
+    for name, in_aux in [("c_weight", False), ("bn_gamma", False), ("bn_beta", False),
+                         ("bn_moving_mean", True), ("bn_moving_var", True)]:
+        arr = (ex.aux_dict if in_aux else ex.arg_dict)[name]
+        arr[:] = arr.asnumpy() * 1.5 + 0.25
+        ex.forward(is_train=False)
+        builds += 1
+        assert _report(ex)["conv_chain_builds"] == builds, name
+        np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                                   rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+def test_weights_written_by_an_operator_are_picked_up():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[3][2], "bn,relu")
+    ex = _bind(sym, {"data": (2, 8, 9, 9)})
+    ex.forward(is_train=False)
+    w = ex.arg_dict["c_weight"]
+    mx.nd.elemwise_mul(w, w, out=w)  # an engine operation writes the weight
+    ex.forward(is_train=False)
+    assert _report(ex)["conv_chain_builds"] == 2
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_weights_shared_through_dlpack_are_never_reused():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[3][2], "bn,relu")
+    ex = _bind(sym, {"data": (2, 8, 9, 9)})
+    view = np.from_dlpack(ex.arg_dict["c_weight"])  # writable, behind the engine's back
+    ex.forward(is_train=False)
+    view *= -1.0
+    ex.forward(is_train=False)
+    assert _report(ex)["conv_chain_builds"] == 2
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_training_forward_runs_the_operators_one_by_one():
+    sym, params, parts = _build((4, 8, 9, 9), CASES[3][2], "bn,relu")
+    ex = _bind(sym, {"data": (4, 8, 9, 9)})
+    mean0 = ex.aux_dict["bn_moving_mean"].asnumpy()
+    ex.forward(is_train=True)  # batch statistics, and the moving ones updated
+    v = {k: a.asnumpy().astype(np.float64) for k, a in ex.arg_dict.items()}
+    y = conv_ref(params, v["data"], v["c_weight"])
+    ref = _relu(bn_ref(dict(fix_gamma=False, eps=1e-3, _train=True), y, v["bn_gamma"],
+                       v["bn_beta"], mean0, ex.aux_dict["bn_moving_var"].asnumpy()))
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), ref, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(ex.aux_dict["bn_moving_mean"].asnumpy(), mean0)
+    # And an inference forward after it uses the updated moving statistics.
+    ex.forward(is_train=False)
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_a_training_executor_fuses_its_inference_forwards():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[5][2], "bn,add,relu")
+    shapes = _shapes(sym, (2, 8, 9, 9))
+    ex = sym.simple_bind(mx.cpu(), grad_req="write", **shapes)
+    ref_ex = _bind(sym, shapes)
+    for k in ex.arg_dict:
+        ex.arg_dict[k][:] = ref_ex.arg_dict[k]
+    for k in ex.aux_dict:
+        ex.aux_dict[k][:] = ref_ex.aux_dict[k]
+    ex.forward(is_train=False)
+    assert _report(ex)["conv_chain_builds"] == 1
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(mx.base.MXNetError, match="forward"):
+        ex.backward()  # an inference forward leaves nothing to differentiate
+
+
+def test_onednn_off_at_run_time_runs_the_operators():
+    sym, params, parts = _build((2, 8, 9, 9), CASES[5][2], "bn,add,relu")
+    shapes = _shapes(sym, (2, 8, 9, 9))
+    ex = _bind(sym, shapes)
+    os.environ["MXNEXT_ONEDNN"] = "0"
+    try:
+        ex.forward(is_train=False)
+        got = ex.outputs[0].asnumpy()
+    finally:
+        os.environ["MXNEXT_ONEDNN"] = "2"
+    assert _report(ex)["conv_chain_builds"] == 0
+    np.testing.assert_allclose(got, _reference(ex, params, parts), rtol=1e-5, atol=1e-5)
+
+
+def test_values_read_elsewhere_end_the_chain():
+    d = mx.sym.Variable("data")
+    c = mx.sym.Convolution(d, kernel=(3, 3), pad=(1, 1), num_filter=8, no_bias=True, name="c")
+    bn = mx.sym.BatchNorm(c, fix_gamma=False, name="bn")
+    relu = mx.sym.Activation(bn, act_type="relu")
+    cases = [
+        # the convolution's output is read twice: no chain at all
+        (mx.sym.Group([mx.sym.BatchNorm(c, name="bn2"), mx.sym.sum(c)]), 0),
+        # the BatchNorm's output is a graph output: conv -> bn only
+        (mx.sym.Group([bn, relu]), 1),
+        # the BatchNorm's output also feeds a sum: conv -> bn only, ReLU separate
+        (relu + bn, 1),
+        (bn + bn, 1),  # x + x is not a chain's add
+    ]
+    for sym, n in cases:
+        ex = _bind(sym, {"data": (2, 8, 9, 9)})
+        assert _report(ex)["conv_chains"] == n, sym.tojson()[:200]
+        ex.forward(is_train=False)
+        got = [o.asnumpy() for o in ex.outputs]
+        os.environ["MXNEXT_FUSE"] = "0"
+        try:
+            plain = _bind(sym, {"data": (2, 8, 9, 9)})
+            plain.forward(is_train=False)
+        finally:
+            del os.environ["MXNEXT_FUSE"]
+        for g, p in zip(got, plain.outputs):
+            np.testing.assert_allclose(g, p.asnumpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_chained_residual_units_match_the_operators(monkeypatch):
+    """Two ResNet units with a projection shortcut: chains whose sums read other chains'
+    outputs, and memory the planner shares between them."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+    from symbols import resnet
+    x = mx.sym.Variable("data")
+    y = resnet.basic(x, 16, (1, 1), True, "u1")
+    y = resnet.bottleneck(y, 32, (2, 2), False, "u2")
+    y = resnet.bottleneck(y, 32, (1, 1), True, "u3")
+    ex = _bind(y, {"data": (2, 16, 12, 12)})
+    assert _report(ex)["conv_chains"] == 2 + 4 + 3
+    ex.forward(is_train=False)
+    fused = ex.outputs[0].asnumpy()
+    monkeypatch.setenv("MXNEXT_FUSE", "0")
+    plain = _bind(y, {"data": (2, 16, 12, 12)})
+    plain.forward(is_train=False)
+    ref = plain.outputs[0].asnumpy()
+    np.testing.assert_allclose(fused, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+def test_batches_in_chunks(monkeypatch):
+    # Chunks of about 1.5 images: the prepared weights serve both chunk sizes.
+    sym, params, parts = _build((5, 8, 16, 16), dict(kernel=(3, 3), pad=(1, 1), num_filter=8),
+                                "bn,add,relu")
+    monkeypatch.setenv("MXNEXT_ONEDNN_CHUNK_BYTES", str(int(1.5 * 8 * 16 * 16 * 4)))
+    shapes = _shapes(sym, (5, 8, 16, 16))
+    ex = _bind(sym, shapes)
+    ex.forward(is_train=False)
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), _reference(ex, params, parts),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_the_chain_inputs_outlive_the_steps_in_between(monkeypatch):
+    """The chain runs at its last step; values computed between its convolution and that step
+    must not take over the memory of its data (the planner would let them: here the sigmoid's
+    output, of the data's size, would take the relu's block, dead after the convolution)."""
+    d, d2 = mx.sym.Variable("data"), mx.sym.Variable("data2")
+    x = mx.sym.relu(d)
+    c = mx.sym.Convolution(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), num_filter=8,
+                           no_bias=True, name="c")
+    other = mx.sym.Pooling(mx.sym.sigmoid(d2), kernel=(2, 2), stride=(2, 2), pool_type="max")
+    sym = mx.sym.Activation(c + other, act_type="relu")
+    shapes = {"data": (2, 8, 18, 18), "data2": (2, 8, 18, 18)}
+    ex = _bind(sym, shapes)
+    assert _report(ex)["conv_chains"] == 1
+    ex.forward(is_train=False)
+    monkeypatch.setenv("MXNEXT_FUSE", "0")
+    plain = _bind(sym, shapes)
+    plain.forward(is_train=False)
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), plain.outputs[0].asnumpy(), rtol=1e-4,
+                               atol=1e-4)
