@@ -3,7 +3,13 @@
 #include "core/storage/cpu_pool.h"
 
 #include <cstdlib>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
+#if MXN_USE_ONEDNN
+#include <omp.h>
+#endif
 
 #include "core/base/env.h"
 
@@ -66,6 +72,32 @@ void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
     half_t* h = out[i].ptr<half_t>();
     for (int64_t j = 0; j < out[i].size(); ++j) h[j] = half_t(f[j]);
   }
+}
+
+void parallel_parts(int parts, const std::function<void(int)>& part) {
+  std::exception_ptr first;
+  std::mutex mu;
+  auto guarded = [&](int t) {
+    try {
+      part(t);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!first) first = std::current_exception();
+    }
+  };
+#if MXN_USE_ONEDNN
+  // A team may have fewer threads than asked for (nested regions run on one): each covers
+  // every part congruent to its number.
+#pragma omp parallel num_threads(parts)
+  for (int t = omp_get_thread_num(); t < parts; t += omp_get_num_threads()) guarded(t);
+#else
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(parts - 1));
+  for (int t = 1; t < parts; ++t) threads.emplace_back(guarded, t);
+  guarded(0);
+  for (auto& th : threads) th.join();
+#endif
+  if (first) std::rethrow_exception(first);
 }
 
 int nn_num_threads() {

@@ -193,6 +193,10 @@ void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
 // Splits [0, n) over the cores when the work (n * cost units) is large enough to pay for
 // starting threads; f(begin, end) runs on each part.
 int nn_num_threads();
+// Runs part(t) for t in [0, parts) on parts threads: the calling thread's OpenMP team in
+// builds with oneDNN (the team oneDNN and OpenBLAS's OpenMP build run on, so no other pool
+// competes for the cores), else threads started for the call. Rethrows the first exception.
+void parallel_parts(int parts, const std::function<void(int)>& part);
 template <typename F>
 void parallel_for(int64_t n, int64_t cost, F f) {
   const int nt = static_cast<int>(std::min<int64_t>(nn_num_threads(), n));
@@ -200,15 +204,11 @@ void parallel_for(int64_t n, int64_t cost, F f) {
     if (n > 0) f(int64_t(0), n);
     return;
   }
-  std::vector<std::thread> threads;
-  threads.reserve(nt - 1);
   const int64_t chunk = (n + nt - 1) / nt;
-  for (int t = 1; t < nt; ++t) {
+  parallel_parts(nt, [&](int t) {
     const int64_t b = t * chunk, e = std::min(n, b + chunk);
-    if (b < e) threads.emplace_back([=] { f(b, e); });
-  }
-  f(int64_t(0), std::min(n, chunk));
-  for (auto& th : threads) th.join();
+    if (b < e) f(b, e);
+  });
 }
 
 // ---- gradient helpers ----------------------------------------------------------------
