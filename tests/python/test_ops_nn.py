@@ -288,6 +288,24 @@ def lrn_ref(p, x):
     return x64 * (k + a / n * s) ** (-b)
 
 
+def lrn_vjp_ref(p, x, dy):
+    """dx of LRN for the head gradient dy: dy n^-b - 2 b a/n x sum over windows of
+    dy x n^(-b-1)."""
+    n = p["nsize"]
+    a, b, k = p.get("alpha", 1e-4), p.get("beta", 0.75), p.get("knorm", 2.0)
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    C = x.shape[1]
+
+    def windows(v):
+        out = np.zeros_like(v)
+        for c in range(C):
+            lo, hi = max(0, c - n // 2), min(C, c + n // 2 + 1)
+            out[:, c] = v[:, lo:hi].sum(1)
+        return out
+    norm = k + a / n * windows(x64 ** 2)
+    return dy64 * norm ** (-b) - 2 * b * a / n * x64 * windows(dy64 * x64 * norm ** (-b - 1))
+
+
 def act_ref(p, x):
     t = p["act_type"]
     x = x.astype(np.float64)
@@ -497,6 +515,11 @@ add("L2Normalization", [((3, 4), "any")], {}, l2_ref, dtypes=F16)
 add("LRN", [((2, 5, 2, 3), "any")], {"nsize": 3, "alpha": 0.1, "beta": 0.75, "knorm": 2.0},
     lrn_ref, dtypes=F16)
 add("LRN", [((1, 4, 2, 2), "any")], {"nsize": 5, "alpha": 0.5}, lrn_ref)
+add("LRN", [((2, 6, 3, 3), "any")], {"nsize": 3, "alpha": 0.3, "beta": 0.5}, lrn_ref)  # pow path
+# Enough planes and work for the kernel to split them over threads (its gradient:
+# test_lrn_gradient_of_a_large_input, against the analytic one).
+add("LRN", [((2, 16, 32, 32), "any")], {"nsize": 5, "alpha": 0.02, "knorm": 1.0}, lrn_ref,
+    grad=False)
 
 # Activation / LeakyReLU / softmax family
 for _t in ("relu", "sigmoid", "tanh", "softrelu", "softsign", "log_sigmoid", "mish"):
@@ -888,3 +911,18 @@ def test_embedding_empty_indices():
     assert y.shape == (0, 2, 3)
     y.backward(nd(np.zeros((0, 2, 3))))
     np.testing.assert_array_equal(w.grad.asnumpy(), 0)
+
+
+@pytest.mark.parametrize("beta", [0.75, 0.6])
+def test_lrn_gradient_of_a_large_input(beta):
+    """The backward kernel on enough planes to run in parallel, against the analytic VJP."""
+    rng = np.random.RandomState(7)
+    p = {"nsize": 5, "alpha": 0.02, "beta": beta, "knorm": 1.0}
+    x = rng.uniform(-2, 2, (2, 16, 32, 32)).astype(np.float32)
+    dy = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    xa = mx.nd.array(x)
+    xa.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.LRN(xa, **p)
+    y.backward(mx.nd.array(dy))
+    np.testing.assert_allclose(xa.grad.asnumpy(), lrn_vjp_ref(p, x, dy), rtol=1e-4, atol=1e-5)
