@@ -211,6 +211,25 @@ void add_relu(int64_t n, const float* addend, bool relu, float* y) {
   });
 }
 
+struct Pooling {
+  dnnl::pooling_forward prim;
+  memory::desc src, dst, scratch;
+  explicit Pooling(const PoolShape& g) {
+    const memory::dims pad_r = {(g.OH - 1) * g.sh + g.kh - g.H - g.ph,
+                                (g.OW - 1) * g.sw + g.kw - g.W - g.pw};
+    const auto alg = g.max           ? dnnl::algorithm::pooling_max
+                     : g.include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                     : dnnl::algorithm::pooling_avg_exclude_padding;
+    src = plain({g.N, g.C, g.H, g.W}, Tag::nchw);
+    dst = plain({g.N, g.C, g.OH, g.OW}, Tag::nchw);
+    const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src, dst,
+                                           {g.sh, g.sw}, {g.kh, g.kw}, {g.ph, g.pw}, pad_r);
+    const dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
+    scratch = pd.scratchpad_desc();
+    prim = dnnl::pooling_forward(pd);
+  }
+};
+
 struct BackwardData : UserDescs {
   dnnl::convolution_backward_data prim;
   memory::desc diff_src, wei, diff_dst, scratch;
@@ -440,6 +459,50 @@ bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeight
     args.emplace(DNNL_ARG_DST, dst);
     c.run(e->prim, std::move(args), e->scratch);
     c.back(e->dst_r, dst, e->u_dst, y);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
+bool pool_wanted(const PoolShape& g) {
+  const int m = mode();
+  if (m == 0 || g.N * g.C * g.OH * g.OW == 0) return false;
+  return m == 2 || g.N * g.C * g.OH * g.OW * g.kh * g.kw >= kMinPoolWork;
+}
+
+bool pool_forward(const PoolShape& g, const float* x, float* y) {
+  // oneDNN's include-padding average divides by kh * kw even where a window reaches past the
+  // padding; MXNet's by the part within the padded input.
+  const bool past = (g.OH - 1) * g.sh + g.kh > g.H + 2 * g.ph ||
+                    (g.OW - 1) * g.sw + g.kw > g.W + 2 * g.pw;
+  if (!g.max && g.include_pad && past) return false;
+  static std::mutex* mu = new std::mutex;
+  static auto* cache = new std::unordered_map<Key, std::shared_ptr<Pooling>, KeyHash>;
+  const Key k{{7, (g.max ? 1 : 0) + (g.include_pad ? 2 : 0), g.N, g.C, g.H, g.W, g.OH, g.OW, g.kh,
+               g.kw, g.sh, g.sw, g.ph, g.pw, 0, 0, 0, 0}};
+  std::shared_ptr<Pooling> e;
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    auto it = cache->find(k);
+    if (it != cache->end()) {
+      e = it->second;
+    } else {
+      if (cache->size() >= kMaxEntries) cache->clear();
+      try {
+        set_thread_count();
+        e = std::make_shared<Pooling>(g);
+      } catch (const dnnl::error&) {
+        e = nullptr;
+      }
+      cache->emplace(k, e);
+    }
+  }
+  if (!e) return false;
+  try {
+    Call c;
+    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, c.wrap(e->dst, y)}},
+          e->scratch);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }

@@ -1,12 +1,14 @@
-// oneDNN glue for float32 2-D convolution (core/ops/nn_onednn.cc, compiled when the build finds
-// oneDNN: MXN_USE_ONEDNN in cmake/toolchain.cmake). The operators in nn_convolution.cc call
-// these for float32 NCHW convolutions whose work is above a threshold; everything else (and
-// every build without oneDNN) runs the portable im2col kernels, which stay the oracle.
+// oneDNN glue for float32 2-D convolution and pooling forward (core/ops/nn_onednn.cc,
+// compiled when the build finds oneDNN: MXN_USE_ONEDNN in cmake/toolchain.cmake). The
+// operators in nn_convolution.cc and nn_pooling.cc call these for float32 NCHW work above a
+// threshold; everything else (and every build without oneDNN) runs the portable kernels, which
+// stay the oracle.
 //
 // MXNEXT_ONEDNN (read at every call, so tests can switch it between calls):
-//   unset / 1   oneDNN for convolutions of at least kMinMacs multiply-adds (default)
+//   unset / 1   oneDNN for convolutions of at least kMinMacs multiply-adds and pooling of at
+//               least kMinPoolWork (default)
 //   0           never: the reference kernels only
-//   2           every convolution oneDNN can run, however small (tests)
+//   2           everything oneDNN can run, however small (tests)
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -43,6 +45,25 @@ bool conv_backward(const ConvShape& g, const float* dy, const float* x, const fl
 // tensor; MXNEXT_ONEDNN_CHUNK_BYTES overrides it, and the tests make chunks of one or two).
 constexpr int64_t kChunkBytes = int64_t(64) << 20;
 int64_t images_per_call(const ConvShape& g);
+
+// ---- pooling (nn_pooling.cc) ---------------------------------------------------------------
+// 2-D pooling of x (N, C, H, W) into y (N, C, OH, OW), windows kh x kw at stride (sh, sw) from
+// offset -(ph, pw); the bottom and right windows may reach past the padding (MXNet's "full"
+// convention). Max, or average over the window within the padded input (include_pad) or over
+// its inputs only.
+struct PoolShape {
+  int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw;
+  bool max, include_pad;
+};
+// Below this much work (output elements x window) the portable kernel keeps pooling (and the
+// small conformance cases bit-identical to WebAssembly: oneDNN averages in its own order).
+constexpr int64_t kMinPoolWork = int64_t(1) << 16;
+// Whether a pooling call should go to oneDNN (MXNEXT_ONEDNN as for convolutions, the
+// threshold).
+bool pool_wanted(const PoolShape& g);
+// False (nothing written) when oneDNN has no primitive, or its average would divide
+// differently from MXNet's (windows past the padding, with include_pad).
+bool pool_forward(const PoolShape& g, const float* x, float* y);
 
 // ---- inference with post-operations (nn_conv_chain.cc) ----------------------------------------
 // After the convolution and its bias: add another array of the output's shape (sum), then ReLU.

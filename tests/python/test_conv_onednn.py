@@ -1,5 +1,5 @@
-"""Convolution and Deconvolution through oneDNN (core/ops/nn_onednn.cc) against the reference
-im2col kernels, which stay the oracle.
+"""Convolution and Deconvolution, and Pooling's forward, through oneDNN (core/ops/nn_onednn.cc)
+against the reference kernels (im2col; nn_pooling.cc's), which stay the oracle.
 
 MXNEXT_ONEDNN (read at every call): unset/1 = oneDNN above the size threshold (kMinMacs,
 2^22 multiply-adds), 0 = reference kernels only, 2 = oneDNN for every float32 2-D convolution
@@ -126,13 +126,14 @@ def test_default_mode_matches_reference_above_threshold(case):
         _close(g, r, "output" if i == 0 else f"gradient of input {i - 1}")
 
 
-SMALL = [c for c in test_ops_nn.CASES if c.op in ("Convolution", "Deconvolution")]
+SMALL = [c for c in test_ops_nn.CASES if c.op in ("Convolution", "Deconvolution", "Pooling")]
 
 
 @pytest.mark.parametrize("case", SMALL, ids=[c.id for c in SMALL])
 def test_forced_mode_matches_reference_on_the_op_table(case):
-    """The small shapes of test_ops_nn (1x1, depthwise, target_shape, empty batch, 1-D, ...)
-    forced through oneDNN (MXNEXT_ONEDNN=2): the same results as the reference kernels."""
+    """The small shapes of test_ops_nn (1x1, depthwise, target_shape, empty batch, 1-D; every
+    pooling convention, type and padding count) forced through oneDNN (MXNEXT_ONEDNN=2): the
+    same results as the reference kernels."""
     vals = [v.astype(np.float32) for v in case.make("float32")]
     params = dict(case.params)
     ref = _run("0", case.op, vals, params)
@@ -203,6 +204,37 @@ def test_threshold_and_mode_select_the_path():
     assert _verbose_convolutions(small, 3, "2") == 1
 
 
+_POOL_PROBE = r"""
+import numpy as np, mxnext as mx
+x = mx.nd.array(np.ones({shape}, np.float32))
+mx.nd.Pooling(x, **{params}).asnumpy()
+"""
+
+
+def _verbose_poolings(shape, params, mode=None):
+    env = dict(os.environ, DNNL_VERBOSE="1")
+    env.pop("MXNEXT_ONEDNN", None)
+    if mode is not None:
+        env["MXNEXT_ONEDNN"] = mode
+    code = _POOL_PROBE.format(shape=shape, params=params)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    return sum(1 for line in out.splitlines() if "_verbose,exec," in line and ",pooling" in line)
+
+
+def test_pooling_threshold_mode_and_declined_cases_select_the_path():
+    big, small = (2, 64, 28, 28), (1, 2, 4, 4)
+    same = {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1), "pool_type": "avg"}
+    assert _verbose_poolings(big, same) == 1
+    assert _verbose_poolings(big, same, "0") == 0
+    assert _verbose_poolings(small, same) == 0
+    assert _verbose_poolings(small, same, "2") == 1
+    past_padding = dict(BIG_POOL[5][1])
+    assert _verbose_poolings(BIG_POOL[5][0], past_padding) == 0
+    assert _verbose_poolings(BIG_POOL[5][0], dict(past_padding, pool_type="max")) == 1
+    assert _verbose_poolings(big, dict(same, pool_type="sum")) == 0  # oneDNN has no sum
+
+
 def test_bad_mode_is_an_error():
     op, shp, wshape, params = BIG[0]
     params = dict(params, num_filter=wshape[0])
@@ -233,3 +265,30 @@ def test_batches_in_chunks_match_the_reference(op, monkeypatch):
     got = _run("2", op, vals, params)
     for i, (g, r) in enumerate(zip(got, ref)):
         _close(g, r, f"{op} result {i}")
+
+
+# Pooling above kMinPoolWork: (data shape, parameters), Inception's and ResNet's among them.
+BIG_POOL = [
+    ((2, 64, 28, 28), {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1), "pool_type": "avg"}),
+    ((2, 64, 28, 28), {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1), "pool_type": "max"}),
+    ((2, 32, 57, 57), {"kernel": (3, 3), "stride": (2, 2), "pool_type": "max",
+                       "pooling_convention": "full"}),
+    ((2, 32, 56, 56), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1), "pool_type": "max"}),
+    ((2, 32, 30, 30), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1), "pool_type": "avg",
+                       "count_include_pad": False}),
+    # full convention past the padding with include_pad: oneDNN would divide by 9, MXNet by the
+    # window within the padded input; the glue declines, the portable kernel runs
+    ((2, 32, 30, 30), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1), "pool_type": "avg",
+                       "pooling_convention": "full"}),
+    ((2, 128, 7, 7), {"global_pool": True, "kernel": (1, 1), "pool_type": "avg"}),
+]
+
+
+@pytest.mark.parametrize("case", BIG_POOL, ids=[str(c[1]) for c in BIG_POOL])
+def test_pooling_above_threshold_matches_the_portable_kernel(case):
+    shp, params = case
+    x = np.random.default_rng(1).standard_normal(shp).astype(np.float32)
+    ref = _run("0", "Pooling", [x], params)
+    got = _run("1", "Pooling", [x], params)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        _close(g, r, "output" if i == 0 else "gradient")
