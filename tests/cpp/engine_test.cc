@@ -673,6 +673,25 @@ TEST(ThreadedEngine, WaitingThreadRunsReadyWork) {
   eng->delete_var(v);
 }
 
+TEST(ThreadedEngine, WaitingThreadsLeaveWorkToWorkers) {
+  // Kernels lead OpenMP teams of their own: only workers run them while workers make
+  // progress, so a process keeps one team (docs/architecture.md, "The engine").
+  auto eng = make_threaded_engine(1);
+  std::vector<EngineVar*> vars;
+  std::vector<std::thread::id> ran(40);
+  for (size_t i = 0; i < ran.size(); ++i) {
+    vars.push_back(eng->new_var());
+    push(*eng, [&ran, i] {
+      ran[i] = std::this_thread::get_id();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }, {}, {vars.back()});
+  }
+  eng->wait_for_var(vars.back());
+  eng->wait_all();
+  for (const std::thread::id& id : ran) EXPECT_NE(id, std::this_thread::get_id());
+  for (EngineVar* v : vars) eng->delete_var(v);
+}
+
 TEST(ThreadedEngine, WaitAllRunsReadyWork) {
   auto eng = make_threaded_engine(1);
   EngineVar* busy = eng->new_var();
