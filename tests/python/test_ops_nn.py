@@ -926,3 +926,45 @@ def test_lrn_gradient_of_a_large_input(beta):
         y = mx.nd.LRN(xa, **p)
     y.backward(mx.nd.array(dy))
     np.testing.assert_allclose(xa.grad.asnumpy(), lrn_vjp_ref(p, x, dy), rtol=1e-4, atol=1e-5)
+
+
+def _max_pool_grad_ref(x, dy, kernel, stride, pad, full):
+    """Each output's gradient to the first maximum of its window (row-major), as MXNet."""
+    N, C, H, W = x.shape
+    OH, OW = dy.shape[2:]
+    dx = np.zeros_like(x, dtype=np.float64)
+    for n in range(N):
+        for c in range(C):
+            for oh in range(OH):
+                for ow in range(OW):
+                    hb, wb = oh * stride[0] - pad[0], ow * stride[1] - pad[1]
+                    cells = [(h, w) for h in range(max(hb, 0), min(hb + kernel[0], H))
+                             for w in range(max(wb, 0), min(wb + kernel[1], W))]
+                    if not cells:
+                        continue
+                    best = max(x[n, c, h, w] for h, w in cells)
+                    h, w = next(hw for hw in cells if x[n, c, hw[0], hw[1]] == best)
+                    dx[n, c, h, w] += dy[n, c, oh, ow]
+    return dx
+
+
+@pytest.mark.parametrize("kernel,stride,pad,full", [
+    ((3, 3), (1, 1), (1, 1), False), ((3, 3), (2, 2), (0, 0), True), ((2, 3), (1, 2), (1, 1), False),
+    ((3, 3), (2, 2), (1, 1), True), ((2, 2), (2, 2), (0, 0), False)])
+def test_max_pooling_gradient_goes_to_the_first_maximum(kernel, stride, pad, full):
+    """Inputs with many ties (small integers, and -FLT_MAX next to the padding): the gradient of
+    each output goes to the first maximum of its window only."""
+    rng = np.random.RandomState(3)
+    x = rng.randint(-2, 3, (2, 3, 9, 8)).astype(np.float32)
+    x[0, 0, 0, :3] = np.finfo(np.float32).min
+    x[1, 2, :, :] = np.finfo(np.float32).min  # a plane of lowest(): the padding holds it too
+    xa = mx.nd.array(x)
+    xa.attach_grad()
+    params = dict(kernel=kernel, stride=stride, pad=pad, pool_type="max",
+                  pooling_convention="full" if full else "valid")
+    with mx.autograd.record():
+        y = mx.nd.Pooling(xa, **params)
+    dy = rng.uniform(0.5, 1.5, y.shape).astype(np.float32)
+    y.backward(mx.nd.array(dy))
+    np.testing.assert_allclose(xa.grad.asnumpy(), _max_pool_grad_ref(x, dy, kernel, stride, pad, full),
+                               rtol=1e-6, atol=1e-6)
