@@ -3,6 +3,7 @@
 // data (BatchNorm keeps its parameters and statistics in float32 then, as MXNet does) and in
 // the data type otherwise.
 #include "core/ops/nn_util.h"
+#include "core/ops/nn_onednn.h"
 
 namespace mxn::ops::nn {
 namespace {
@@ -720,6 +721,15 @@ MXN_REGISTER_OP(LRN)
       check_lrn(p, d);
       const int64_t N = d[0], C = d[1], S = d[2] * d[3], nsize = p.get_int("nsize");
       const bool keep_norm = !ctx.output_unused(1);  // only a backward pass reads it
+#if MXN_USE_ONEDNN
+      if (!keep_norm && in[0].dtype == DType::kFloat32 &&
+          onednn::lrn_forward(N, C, d[2], d[3], nsize, static_cast<float>(p.get_float("alpha")),
+                              static_cast<float>(p.get_float("beta")),
+                              static_cast<float>(p.get_float("knorm")), in[0].ptr<float>(),
+                              out[0].ptr<float>())) {
+        return;
+      }
+#endif
       MXN_REAL_SWITCH(in[0].dtype, T, {
         using A = acc_t<T>;
         const T* x = in[0].ptr<T>();

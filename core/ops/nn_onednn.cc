@@ -518,6 +518,60 @@ bool pool_forward(const PoolShape& g, const float* x, float* y) {
   return true;
 }
 
+bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta,
+                 float k, const float* x, float* y) {
+  const int m = mode();
+  if (m == 0 || N * C * H * W == 0 || (m == 1 && N * C * H * W * n < kMinPoolWork)) return false;
+  struct Lrn {
+    dnnl::lrn_forward prim;
+    memory::desc md, scratch;
+  };
+  static std::mutex* mu = new std::mutex;
+  static auto* cache = new std::unordered_map<Key, std::shared_ptr<Lrn>, KeyHash>;
+  int64_t a_bits = 0, b_bits = 0, k_bits = 0;
+  std::memcpy(&a_bits, &alpha, sizeof(float));
+  std::memcpy(&b_bits, &beta, sizeof(float));
+  std::memcpy(&k_bits, &k, sizeof(float));
+  const Key key{{8, 0, N, C, H, W, n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
+  std::shared_ptr<Lrn> e;
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    auto it = cache->find(key);
+    if (it != cache->end()) {
+      e = it->second;
+    } else {
+      if (cache->size() >= kMaxEntries) cache->clear();
+      try {
+        set_thread_count();
+        auto made = std::make_shared<Lrn>();
+        made->md = plain({N, C, H, W}, Tag::nchw);
+        const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                           dnnl::algorithm::lrn_across_channels, made->md, n,
+                                           alpha, beta, k);
+        const dnnl::lrn_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
+        if (std::string(pd.impl_info_str()).rfind("lrn_jit", 0) == 0 ||
+            std::string(pd.impl_info_str()).rfind("jit", 0) == 0) {
+          made->scratch = pd.scratchpad_desc();
+          made->prim = dnnl::lrn_forward(pd);
+          e = made;
+        }
+      } catch (const dnnl::error&) {
+        e = nullptr;
+      }
+      cache->emplace(key, e);
+    }
+  }
+  if (!e) return false;
+  try {
+    Call c;
+    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->md, x)}, {DNNL_ARG_DST, c.wrap(e->md, y)}},
+          e->scratch);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
 bool wanted(const ConvShape& g) {
   const int m = mode();
   if (m == 0) return false;

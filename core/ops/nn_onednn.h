@@ -65,6 +65,14 @@ bool pool_wanted(const PoolShape& g);
 // differently from MXNet's (windows past the padding, with include_pad).
 bool pool_forward(const PoolShape& g, const float* x, float* y);
 
+// ---- LRN (nn_norm.cc) ------------------------------------------------------------------------
+// y = x (k + alpha / n * sum of x^2 over the n channels around)^-beta for x (N, C, H, W), as
+// MXNet's LRN; inference only (the backward reads a normaliser oneDNN does not give). False
+// (nothing written) when oneDNN has only a reference kernel for it or mode/threshold say no
+// (kMinPoolWork elements x n).
+bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta,
+                 float k, const float* x, float* y);
+
 // ---- inference with post-operations (nn_conv_chain.cc) ----------------------------------------
 // After the convolution and its bias: add another array of the output's shape (sum), then ReLU.
 struct PostOps {

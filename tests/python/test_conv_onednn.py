@@ -294,3 +294,45 @@ def test_pooling_above_threshold_matches_the_portable_kernel(case):
     got = _run("1", "Pooling", [x], params)
     for i, (g, r) in enumerate(zip(got, ref)):
         _close(g, r, "output" if i == 0 else "gradient")
+
+
+LRN_CASES = [((2, 16, 9, 9), dict(nsize=5, alpha=1e-4, beta=0.75, knorm=2.0)),
+             ((1, 40, 12, 11), dict(nsize=3, alpha=0.3, beta=0.5, knorm=1.0)),
+             ((2, 24, 6, 6), dict(nsize=7, alpha=0.02, beta=0.9, knorm=1.5))]
+
+
+def _lrn_inference(shape, params, mode, x):
+    """LRN in an inference bind (its normaliser unused, so oneDNN may run it)."""
+    os.environ["MXNEXT_ONEDNN"] = mode
+    try:
+        sym = mx.sym.LRN(mx.sym.Variable("data"), **params)
+        ex = sym.simple_bind(mx.cpu(), grad_req="null", data=shape)
+        ex.arg_dict["data"][:] = x
+        ex.forward(is_train=False)
+        return ex.outputs[0].asnumpy()
+    finally:
+        os.environ.pop("MXNEXT_ONEDNN", None)
+
+
+@pytest.mark.parametrize("case", LRN_CASES, ids=[str(c[1]) for c in LRN_CASES])
+def test_lrn_inference_on_onednn_matches_numpy(case):
+    shape, params = case
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    ref = test_ops_nn.lrn_ref(params, x)
+    for mode in ("0", "2"):
+        _close(_lrn_inference(shape, params, mode, x), ref, f"MXNEXT_ONEDNN={mode}")
+
+
+def test_lrn_inference_runs_on_onednn():
+    code = ("import numpy as np, mxnext as mx\n"
+            "s = mx.sym.LRN(mx.sym.Variable('data'), nsize=5)\n"
+            "ex = s.simple_bind(mx.cpu(), grad_req='null', data=(1, 96, 27, 27))\n"
+            "ex.forward(is_train=False); ex.outputs[0].asnumpy()\n"
+            "ex = s.simple_bind(mx.cpu(), data=(1, 96, 27, 27))\n"
+            "ex.forward(is_train=True); ex.outputs[0].asnumpy()\n")
+    env = dict(os.environ, DNNL_VERBOSE="1")
+    env.pop("MXNEXT_ONEDNN", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    # the inference bind only: training keeps the normaliser for its backward
+    assert sum(1 for line in out.splitlines() if "_verbose,exec," in line and ",lrn," in line) == 1
