@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 import mxnext as mx
+from peers import best
 
 # (name, M, N, K, batch, build): the operator computes batch products of (M, K) x (K, N).
 CASES = [
@@ -49,16 +50,6 @@ def openblas():
     i, f = ctypes.c_int, ctypes.c_float
     lib.cblas_sgemm.argtypes = [i, i, i, i, i, i, f, p, i, p, i, f, p, i]
     return lib, mx_paths[0]
-
-
-def best(fn, repeat):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
 
 
 def main():

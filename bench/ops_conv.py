@@ -20,25 +20,20 @@ machine is shared: repeat and take the best). A network's time is the sum over i
 Module for mxnext (both ways) and MXNet, and of the same networks in torch.nn
 (bench/torch_nets.py), with bench/convnets.py's code."""
 import argparse
+import inspect
 import json
 import os
 import sys
 
 from convnets import code_of as train_code
-from peers import ROOT, run
+from peers import ROOT, best, run
 
 # ---- per-layer timing -------------------------------------------------------------------------
 # best(fn): the fastest of `repeat` timed calls (the snippet's global) after one warm-up.
-BEST_OF = r"""
-import time
+BEST_OF = inspect.getsource(best) + """
+_best_of = best
 def best(fn):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
+    return _best_of(fn, repeat)
 """
 
 MX_LAYERS = BEST_OF + r"""

@@ -12,6 +12,18 @@ VENV = {"mxnext": ".venv", "mxnet": ".venv-mxnet", "pytorch": ".venv-torch"}
 THREADS = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
 
 
+def best(fn, repeat):
+    """The fastest of `repeat` timed calls of fn, after one warm-up call."""
+    import time
+    fn()
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return min(ts)
+
+
 def python_of(fw):
     return os.path.join(ROOT, VENV[fw], "bin", "python")
 

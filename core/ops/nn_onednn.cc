@@ -125,8 +125,9 @@ struct Reorder {
   }
 };
 
-dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& g, bool bias,
-                                                     dnnl::prop_kind kind) {
+dnnl::convolution_forward::primitive_desc forward_pd(
+    const ConvShape& g, bool bias, dnnl::prop_kind kind,
+    const dnnl::primitive_attr& attr = user_scratchpad()) {
   const Descs d = descs_of(g);
   const auto desc =
       bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
@@ -135,7 +136,7 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& g, bool bi
            : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
                                              act(g, d.src), any(d.wei), act(g, d.dst), d.strides,
                                              d.dilates, d.pad, d.pad);
-  return dnnl::convolution_forward::primitive_desc(desc, user_scratchpad(), cpu_engine());
+  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
 }
 
 // The user's arrays' layouts (NCHW data, MXNet's weights, the bias vector), which each
@@ -149,12 +150,13 @@ struct UserDescs {
         u_dst(plain(d.dst, Tag::nchw)) {}
 };
 
-struct Forward : UserDescs {
+// A forward primitive and its reorders from and to the user's layouts.
+struct ForwardBase : UserDescs {
   dnnl::convolution_forward prim;
   memory::desc src, wei, dst, scratch;  // the primitive's layouts
   Reorder src_r, wei_r, dst_r;
-  explicit Forward(const ConvShape& g, bool bias) : UserDescs(descs_of(g)) {
-    const auto pd = forward_pd(g, bias, dnnl::prop_kind::forward_training);
+  ForwardBase(const ConvShape& g, const dnnl::convolution_forward::primitive_desc& pd)
+      : UserDescs(descs_of(g)) {
     src = pd.src_desc();
     wei = pd.weights_desc();
     dst = pd.dst_desc();
@@ -166,39 +168,51 @@ struct Forward : UserDescs {
   }
 };
 
+struct Forward : ForwardBase {
+  Forward(const ConvShape& g, bool bias)
+      : ForwardBase(g, forward_pd(g, bias, dnnl::prop_kind::forward_training)) {}
+};
+
+// oneDNN's reference kernels for pooling and LRN are slower than the portable ones (VGG-16's
+// first 2x2 pooling: 50 ms against 12): where it offers no jit kernel, decline.
+void require_jit(const dnnl::primitive_desc_base& pd) {
+  if (std::string(pd.impl_info_str()).rfind("jit", 0) != 0) {
+    throw dnnl::error(dnnl_unimplemented, "no jit kernel");
+  }
+}
+
 // An inference convolution with a bias and post-operations (conv_forward_prepared). Where
 // the output stays NCHW (1x1 kernels on large maps, see act()), oneDNN runs those as a GEMM
 // and applies post-operations in a slow separate pass (ResNet-50's 1x1 layers at batch 1: 39
 // ms instead of 20): there the primitive has none and `epilogue` adds and rectifies after it.
-struct ForwardPostOps : UserDescs {
-  dnnl::convolution_forward prim;
-  memory::desc src, wei, dst, scratch;
-  Reorder src_r, wei_r, dst_r, dst_in_r;  // dst_in_r: the addend into the output, for sum
-  bool epilogue = false;
-  ForwardPostOps(const ConvShape& g, PostOps ops) : UserDescs(descs_of(g)) {
-    const Descs d = descs_of(g);
-    epilogue = act(g, d.dst) == u_dst;
-    dnnl::post_ops po;
-    if (ops.sum && !epilogue) po.append_sum(1.f);
-    if (ops.relu && !epilogue) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    dnnl::primitive_attr attr = user_scratchpad();
-    attr.set_post_ops(po);
-    // forward_training, although this is inference: forward_inference picks the brgconv
-    // kernels on NHWC here, whose reorders from and to NCHW cost more than they save
-    // (VGG-16 at batch 16: 2.57 s against 2.44 s a step).
-    const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, act(g, d.src),
-        any(d.wei), plain(d.bias, Tag::x), act(g, d.dst), d.strides, d.dilates, d.pad, d.pad);
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
-    src = pd.src_desc();
-    wei = pd.weights_desc();
-    dst = pd.dst_desc();
-    scratch = pd.scratchpad_desc();
-    src_r.init(u_src, src);
-    wei_r.init(u_wei, wei);
-    dst_r.init(dst, u_dst);
+//
+// Whether the output stays NCHW (act()).
+bool nchw_output(const ConvShape& g) {
+  const Descs d = descs_of(g);
+  return act(g, d.dst) == plain(d.dst, Tag::nchw);
+}
+
+// The post-operations of ops, unless the epilogue applies them.
+dnnl::primitive_attr post_ops_attr(PostOps ops, bool epilogue) {
+  dnnl::post_ops po;
+  if (ops.sum && !epilogue) po.append_sum(1.f);
+  if (ops.relu && !epilogue) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  dnnl::primitive_attr attr = user_scratchpad();
+  attr.set_post_ops(po);
+  return attr;
+}
+
+// forward_training, although this is inference: forward_inference picks the brgconv kernels
+// on NHWC here, whose reorders from and to NCHW cost more than they save (VGG-16 at batch 16:
+// 2.57 s against 2.44 s a step).
+struct ForwardPostOps : ForwardBase {
+  bool epilogue;
+  Reorder dst_in_r;  // the addend into the output's layout, for sum
+  ForwardPostOps(const ConvShape& g, PostOps ops)
+      : ForwardBase(g, forward_pd(g, true, dnnl::prop_kind::forward_training,
+                                  post_ops_attr(ops, nchw_output(g)))),
+        epilogue(nchw_output(g)) {
     if (ops.sum && !epilogue) dst_in_r.init(u_dst, dst);
-    prim = dnnl::convolution_forward(pd);
   }
 };
 
@@ -229,13 +243,25 @@ struct Pooling {
     const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src, dst,
                                            {g.sh, g.sw}, {g.kh, g.kw}, {g.ph, g.pw}, pad_r);
     const dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
-    // Its reference implementations are slower than the portable kernel (VGG-16's 2x2 pooling
-    // of 224x224 maps: 50 ms against 12): only the jit ones are taken.
-    if (std::string(pd.impl_info_str()).rfind("jit", 0) != 0) {
-      throw dnnl::error(dnnl_unimplemented, "no jit pooling");
-    }
+    require_jit(pd);
     scratch = pd.scratchpad_desc();
     prim = dnnl::pooling_forward(pd);
+  }
+};
+
+// Across-channel LRN on NCHW, inference; only oneDNN's jit kernels.
+struct Lrn {
+  dnnl::lrn_forward prim;
+  memory::desc md, scratch;
+  Lrn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta, float k)
+      : md(plain({N, C, H, W}, Tag::nchw)) {
+    const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                       dnnl::algorithm::lrn_across_channels, md, n, alpha, beta,
+                                       k);
+    const dnnl::lrn_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
+    require_jit(pd);
+    scratch = pd.scratchpad_desc();
+    prim = dnnl::lrn_forward(pd);
   }
 };
 
@@ -312,24 +338,40 @@ constexpr size_t kMaxEntries = 512;  // per kind; beyond, the cache starts again
 
 // The cached entry of type E for (g, bias), built on first use; null when oneDNN has no
 // implementation for it (remembered too).
-template <typename E, typename... A>
-std::shared_ptr<E> entry(const ConvShape& g, int64_t kind, bool bias, A... args) {
-  static std::mutex* mu = new std::mutex;
-  static auto* cache = new std::unordered_map<Key, std::shared_ptr<E>, KeyHash>;
-  const Key k = key_of(g, kind, bias);
-  std::lock_guard<std::mutex> lock(*mu);
-  auto it = cache->find(k);
-  if (it != cache->end()) return it->second;
-  if (cache->size() >= kMaxEntries) cache->clear();
+// The cached E for key k, made by make() on first use; null (remembered too) when oneDNN has
+// no implementation for it or make declines. One cache per E, shared by every caller.
+template <typename E>
+struct Cache {
+  std::mutex mu;
+  std::unordered_map<Key, std::shared_ptr<E>, KeyHash> map;
+  static Cache& get() {
+    static Cache* c = new Cache;  // never freed, as the engine
+    return *c;
+  }
+};
+
+template <typename E, typename Make>
+std::shared_ptr<E> cached(const Key& k, Make make) {
+  Cache<E>& c = Cache<E>::get();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.map.find(k);
+  if (it != c.map.end()) return it->second;
+  if (c.map.size() >= kMaxEntries) c.map.clear();
   std::shared_ptr<E> e;
   try {
     set_thread_count();  // primitives are created for the thread count they will run with
-    e = std::make_shared<E>(g, args...);
+    e = make();
   } catch (const dnnl::error&) {
     e = nullptr;  // unimplemented here: the caller runs the reference kernel
   }
-  cache->emplace(k, e);
+  c.map.emplace(k, e);
   return e;
+}
+
+// The cached convolution entry of type E for (g, bias).
+template <typename E, typename... A>
+std::shared_ptr<E> entry(const ConvShape& g, int64_t kind, bool bias, A... args) {
+  return cached<E>(key_of(g, kind, bias), [&] { return std::make_shared<E>(g, args...); });
 }
 
 // Post-operation entries are kinds 3 to 6 of the cache.
@@ -376,6 +418,17 @@ class Call {
 
 [[noreturn]] void rethrow(const dnnl::error& e) {
   throw Error(ErrorCode::kInternal, cat("oneDNN: ", e.what()));
+}
+
+// A primitive with one input (src) and one output (dst) on the user's arrays.
+void run_src_dst(const dnnl::primitive& prim, const memory::desc& src, const memory::desc& dst,
+                 const memory::desc& scratch, const float* x, float* y) {
+  try {
+    Call c;
+    c.run(prim, {{DNNL_ARG_SRC, c.wrap(src, x)}, {DNNL_ARG_DST, c.wrap(dst, y)}}, scratch);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
 }
 
 }  // namespace
@@ -486,35 +539,12 @@ bool pool_forward(const PoolShape& g, const float* x, float* y) {
   const bool past = (g.OH - 1) * g.sh + g.kh > g.H + 2 * g.ph ||
                     (g.OW - 1) * g.sw + g.kw > g.W + 2 * g.pw;
   if (!g.max && g.include_pad && past) return false;
-  static std::mutex* mu = new std::mutex;
-  static auto* cache = new std::unordered_map<Key, std::shared_ptr<Pooling>, KeyHash>;
   const Key k{{7, (g.max ? 1 : 0) + (g.include_pad ? 2 : 0), g.N, g.C, g.H, g.W, g.OH, g.OW, g.kh,
                g.kw, g.sh, g.sw, g.ph, g.pw, 0, 0, 0, 0}};
-  std::shared_ptr<Pooling> e;
-  {
-    std::lock_guard<std::mutex> lock(*mu);
-    auto it = cache->find(k);
-    if (it != cache->end()) {
-      e = it->second;
-    } else {
-      if (cache->size() >= kMaxEntries) cache->clear();
-      try {
-        set_thread_count();
-        e = std::make_shared<Pooling>(g);
-      } catch (const dnnl::error&) {
-        e = nullptr;
-      }
-      cache->emplace(k, e);
-    }
-  }
+  const std::shared_ptr<Pooling> e =
+      cached<Pooling>(k, [&] { return std::make_shared<Pooling>(g); });
   if (!e) return false;
-  try {
-    Call c;
-    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, c.wrap(e->dst, y)}},
-          e->scratch);
-  } catch (const dnnl::error& err) {
-    rethrow(err);
-  }
+  run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
   return true;
 }
 
@@ -522,53 +552,15 @@ bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float al
                  float k, const float* x, float* y) {
   const int m = mode();
   if (m == 0 || N * C * H * W == 0 || (m == 1 && N * C * H * W * n < kMinPoolWork)) return false;
-  struct Lrn {
-    dnnl::lrn_forward prim;
-    memory::desc md, scratch;
-  };
-  static std::mutex* mu = new std::mutex;
-  static auto* cache = new std::unordered_map<Key, std::shared_ptr<Lrn>, KeyHash>;
   int64_t a_bits = 0, b_bits = 0, k_bits = 0;
   std::memcpy(&a_bits, &alpha, sizeof(float));
   std::memcpy(&b_bits, &beta, sizeof(float));
   std::memcpy(&k_bits, &k, sizeof(float));
   const Key key{{8, 0, N, C, H, W, n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
-  std::shared_ptr<Lrn> e;
-  {
-    std::lock_guard<std::mutex> lock(*mu);
-    auto it = cache->find(key);
-    if (it != cache->end()) {
-      e = it->second;
-    } else {
-      if (cache->size() >= kMaxEntries) cache->clear();
-      try {
-        set_thread_count();
-        auto made = std::make_shared<Lrn>();
-        made->md = plain({N, C, H, W}, Tag::nchw);
-        const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                           dnnl::algorithm::lrn_across_channels, made->md, n,
-                                           alpha, beta, k);
-        const dnnl::lrn_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
-        if (std::string(pd.impl_info_str()).rfind("lrn_jit", 0) == 0 ||
-            std::string(pd.impl_info_str()).rfind("jit", 0) == 0) {
-          made->scratch = pd.scratchpad_desc();
-          made->prim = dnnl::lrn_forward(pd);
-          e = made;
-        }
-      } catch (const dnnl::error&) {
-        e = nullptr;
-      }
-      cache->emplace(key, e);
-    }
-  }
+  const std::shared_ptr<Lrn> e =
+      cached<Lrn>(key, [&] { return std::make_shared<Lrn>(N, C, H, W, n, alpha, beta, k); });
   if (!e) return false;
-  try {
-    Call c;
-    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->md, x)}, {DNNL_ARG_DST, c.wrap(e->md, y)}},
-          e->scratch);
-  } catch (const dnnl::error& err) {
-    rethrow(err);
-  }
+  run_src_dst(e->prim, e->md, e->md, e->scratch, x, y);
   return true;
 }
 
