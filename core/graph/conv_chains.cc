@@ -29,9 +29,9 @@ bool is_add(const Node& n) {
 
 void Executor::find_conv_chains(std::vector<PlannedValue>* values,
                                 const std::vector<std::vector<int>>& value_index) {
-  // Forward readers (backward steps read these values too, but run only after a training
-  // forward, which runs the chain's steps one by one).
-  // Forward readers of each value (steps, and the graph's outputs as kHead).
+  // Forward readers of each value (steps, and the graph's outputs as kHead). Backward steps
+  // read these values too, but run only after a training forward, which runs the chain's steps
+  // one by one.
   constexpr size_t kHead = static_cast<size_t>(-1);
   std::map<std::pair<const Node*, uint32_t>, std::vector<size_t>> readers;
   for (size_t s = 0; s < num_forward_; ++s) {
@@ -99,12 +99,19 @@ void Executor::find_conv_chains(std::vector<PlannedValue>* values,
     if (c.steps.size() < 2) continue;
     if (spec.add) c.inputs.push_back(addend);
     // The chain reads its data and addend at its last step: they must stay unshared until
-    // then (the planner would otherwise let the steps in between reuse their memory).
-    for (const NodeEntry& e : {c.inputs[0], addend}) {
-      if (!e || e.node->is_variable()) continue;
-      PlannedValue& v = (*values)[static_cast<size_t>(value_index[step_of_.at(e.node.get())][e.index])];
-      v.last_use = std::max(v.last_use, c.steps.back());
-    }
+    // then (the planner would otherwise let the steps in between reuse their memory). When
+    // the addend is the data (x + conv(x)), one step longer: the add may be planned in place of
+    // its addend, and the output, written while the data is read, must not be the data.
+    auto keep = [&](const NodeEntry& e, size_t until) {
+      if (!e || e.node->is_variable()) return;
+      PlannedValue& v =
+          (*values)[static_cast<size_t>(value_index[step_of_.at(e.node.get())][e.index])];
+      v.last_use = std::max(v.last_use, until);
+    };
+    const bool addend_is_data = addend && addend.node == c.inputs[0].node &&
+                                addend.index == c.inputs[0].index;
+    keep(addend, c.steps.back());
+    keep(c.inputs[0], c.steps.back() + (addend_is_data ? 1 : 0));
     c.kernel = std::make_shared<ops::nn::ConvChainKernel>(std::move(spec));
     for (size_t m : c.steps) steps_[m].chain = static_cast<int>(chains_.size());
     chains_.push_back(std::move(c));

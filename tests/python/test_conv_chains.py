@@ -321,3 +321,21 @@ def test_the_chain_inputs_outlive_the_steps_in_between(monkeypatch):
     plain.forward(is_train=False)
     np.testing.assert_allclose(ex.outputs[0].asnumpy(), plain.outputs[0].asnumpy(), rtol=1e-4,
                                atol=1e-4)
+
+
+def test_a_sum_with_the_convolution_own_data(monkeypatch):
+    """x + conv(x): the addend is the chain's data; the output must not be planned over it."""
+    d = mx.sym.Variable("data")
+    x = mx.sym.relu(d)
+    c = mx.sym.Convolution(x, kernel=(3, 3), pad=(1, 1), num_filter=8, no_bias=True, name="c")
+    syms = [x + c, c + x, mx.sym.relu(x + c), mx.sym.BatchNorm(c, fix_gamma=False, name="bn") + x]
+    for sym in syms:
+        ex = _bind(sym, {"data": (2, 8, 9, 9)})
+        assert _report(ex)["conv_chains"] == 1
+        ex.forward(is_train=False)
+        got = ex.outputs[0].asnumpy()
+        monkeypatch.setenv("MXNEXT_FUSE", "0")
+        plain = _bind(sym, {"data": (2, 8, 9, 9)})
+        plain.forward(is_train=False)
+        monkeypatch.delenv("MXNEXT_FUSE")
+        np.testing.assert_allclose(got, plain.outputs[0].asnumpy(), rtol=1e-4, atol=1e-4)
