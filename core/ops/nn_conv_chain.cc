@@ -38,12 +38,6 @@ bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
 
 }  // namespace
 
-struct ConvChainKernel::Prepared {
-#if MXN_USE_ONEDNN
-  std::shared_ptr<const onednn::PreparedWeights> weights;
-#endif
-};
-
 bool conv_chain_fusable(const ConvChainSpec& spec, const Shape& data, const Shape& weight,
                         DType dtype) {
 #if MXN_USE_ONEDNN
@@ -70,20 +64,20 @@ int64_t ConvChainKernel::builds() const {
   return builds_;
 }
 
-std::shared_ptr<const ConvChainKernel::Prepared> ConvChainKernel::prepared(
+std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
     const std::vector<TBlob>& in, const std::vector<uint64_t>& versions) {
   const Slots at(spec_);
   // The inputs the weights depend on: weight, bias, the BatchNorm's four.
   std::vector<uint64_t> now;
   bool known = true;
   for (size_t i = 1; i < at.count; ++i) {
-    if (i == at.addend && spec_.add) continue;
+    if (i == at.addend) continue;
     now.push_back(versions.at(i));
     known = known && versions[i] != 0;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (known && prepared_ && now == versions_) return prepared_;
-  auto p = std::make_shared<Prepared>();
+  std::shared_ptr<const onednn::PreparedWeights> p;
 #if MXN_USE_ONEDNN
   onednn::ConvShape g;
   conv_shape_2d(spec_.conv, in[0].shape, in[1].shape, &g);
@@ -114,11 +108,9 @@ std::shared_ptr<const ConvChainKernel::Prepared> ConvChainKernel::prepared(
     }
     w = folded;
   }
-  p->weights = onednn::prepare_weights(g, {spec_.add, spec_.relu}, w, bias);
-  if (!p->weights) p = nullptr;
+  p = onednn::prepare_weights(g, {spec_.add, spec_.relu}, w, bias);
 #else
   (void)in;
-  p = nullptr;
 #endif
   prepared_ = p;
   versions_ = known ? now : std::vector<uint64_t>{};
@@ -132,7 +124,7 @@ void ConvChainKernel::run(const std::vector<TBlob>& in,
   MXN_CHECK(in.size() == at.count && versions.size() == at.count, ErrorCode::kInternal,
             "conv chain: expected ", at.count, " inputs, got ", in.size());
 #if MXN_USE_ONEDNN
-  const std::shared_ptr<const Prepared> p = prepared(in, versions);
+  const std::shared_ptr<const onednn::PreparedWeights> p = prepared(in, versions);
   if (p) {
     onednn::ConvShape g;
     conv_shape_2d(spec_.conv, in[0].shape, in[1].shape, &g);
@@ -152,7 +144,7 @@ void ConvChainKernel::run(const std::vector<TBlob>& in,
     bool ran = true;
     for (int64_t n0 = 0; n0 < N && ran; n0 += m) {
       g.N = std::min(m, N - n0);
-      ran = onednn::conv_forward_prepared(g, {spec_.add, spec_.relu}, *p->weights,
+      ran = onednn::conv_forward_prepared(g, {spec_.add, spec_.relu}, *p,
                                           x + n0 * x_image,
                                           addend ? addend + n0 * y_image : nullptr,
                                           y + n0 * y_image);
@@ -160,6 +152,8 @@ void ConvChainKernel::run(const std::vector<TBlob>& in,
     MXN_CHECK(ran, ErrorCode::kInternal, "conv chain: oneDNN declined a batch it prepared for");
     return;
   }
+#else
+  (void)out;
 #endif
   throw Error(ErrorCode::kInternal, "conv chain: run where conv_chain_fusable is false");
 }

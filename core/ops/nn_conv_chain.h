@@ -59,14 +59,14 @@ class ConvChainKernel {
   int64_t builds() const;
 
  private:
-  struct Prepared;
-  std::shared_ptr<const Prepared> prepared(const std::vector<TBlob>& in,
-                                           const std::vector<uint64_t>& versions);
+  // The folded weights in oneDNN's layout for these inputs (null where oneDNN has none).
+  std::shared_ptr<const onednn::PreparedWeights> prepared(const std::vector<TBlob>& in,
+                                                          const std::vector<uint64_t>& versions);
 
   ConvChainSpec spec_;
   mutable std::mutex mu_;
   std::vector<uint64_t> versions_;  // of the inputs the prepared weights were built from
-  std::shared_ptr<const Prepared> prepared_;
+  std::shared_ptr<const onednn::PreparedWeights> prepared_;
   int64_t builds_ = 0;
 };
 

@@ -420,6 +420,15 @@ class Call {
   throw Error(ErrorCode::kInternal, cat("oneDNN: ", e.what()));
 }
 
+// A forward primitive with args (all but its output) writing dst, then dst copied into the
+// user's y where the layouts differ.
+void run_forward(Call& c, const ForwardBase& e, std::unordered_map<int, memory> args,
+                 const memory& dst, float* y) {
+  args.emplace(DNNL_ARG_DST, dst);
+  c.run(e.prim, std::move(args), e.scratch);
+  c.back(e.dst_r, dst, e.u_dst, y);
+}
+
 // A primitive with one input (src) and one output (dst) on the user's arrays.
 void run_src_dst(const dnnl::primitive& prim, const memory::desc& src, const memory::desc& dst,
                  const memory::desc& scratch, const float* x, float* y) {
@@ -518,22 +527,25 @@ bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeight
     } else if (ops.sum && addend != y) {
       std::memcpy(y, addend, y_count * sizeof(float));
     }
-    args.emplace(DNNL_ARG_DST, dst);
-    c.run(e->prim, std::move(args), e->scratch);
-    c.back(e->dst_r, dst, e->u_dst, y);
+    run_forward(c, *e, std::move(args), dst, y);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }
   return true;
 }
 
-bool pool_wanted(const PoolShape& g) {
+namespace {
+// Whether pooling or LRN over `elements` outputs, `work` in all, goes to oneDNN.
+bool work_wanted(int64_t elements, int64_t work) {
   const int m = mode();
-  if (m == 0 || g.N * g.C * g.OH * g.OW == 0) return false;
-  return m == 2 || g.N * g.C * g.OH * g.OW * g.kh * g.kw >= kMinPoolWork;
+  if (m == 0 || elements == 0) return false;
+  return m == 2 || work >= kMinPoolWork;
 }
+}  // namespace
 
 bool pool_forward(const PoolShape& g, const float* x, float* y) {
+  const int64_t outputs = g.N * g.C * g.OH * g.OW;
+  if (!work_wanted(outputs, outputs * g.kh * g.kw)) return false;
   // oneDNN's include-padding average divides by kh * kw even where a window reaches past the
   // padding; MXNet's by the part within the padded input.
   const bool past = (g.OH - 1) * g.sh + g.kh > g.H + 2 * g.ph ||
@@ -550,8 +562,7 @@ bool pool_forward(const PoolShape& g, const float* x, float* y) {
 
 bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta,
                  float k, const float* x, float* y) {
-  const int m = mode();
-  if (m == 0 || N * C * H * W == 0 || (m == 1 && N * C * H * W * n < kMinPoolWork)) return false;
+  if (!work_wanted(N * C * H * W, N * C * H * W * n)) return false;
   int64_t a_bits = 0, b_bits = 0, k_bits = 0;
   std::memcpy(&a_bits, &alpha, sizeof(float));
   std::memcpy(&b_bits, &beta, sizeof(float));
@@ -585,10 +596,7 @@ bool conv_forward(const ConvShape& g, const float* x, const float* w, const floa
     args.emplace(DNNL_ARG_SRC, c.in(e->src_r, e->u_src, e->src, x));
     args.emplace(DNNL_ARG_WEIGHTS, c.in(e->wei_r, e->u_wei, e->wei, w));
     if (b != nullptr) args.emplace(DNNL_ARG_BIAS, c.wrap(e->u_bias, b));
-    const memory dst = c.out(e->dst_r, e->u_dst, e->dst, y);
-    args.emplace(DNNL_ARG_DST, dst);
-    c.run(e->prim, std::move(args), e->scratch);
-    c.back(e->dst_r, dst, e->u_dst, y);
+    run_forward(c, *e, std::move(args), c.out(e->dst_r, e->u_dst, e->dst, y), y);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }

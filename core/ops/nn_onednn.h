@@ -55,14 +55,13 @@ struct PoolShape {
   int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw;
   bool max, include_pad;
 };
-// Below this much work (output elements x window) the portable kernel keeps pooling (and the
-// small conformance cases bit-identical to WebAssembly: oneDNN averages in its own order).
+// Below this much work (output elements x window) the portable kernels keep pooling and LRN
+// (and the small conformance cases bit-identical to WebAssembly: oneDNN averages in its own
+// order). MXNEXT_ONEDNN selects as for convolutions.
 constexpr int64_t kMinPoolWork = int64_t(1) << 16;
-// Whether a pooling call should go to oneDNN (MXNEXT_ONEDNN as for convolutions, the
-// threshold).
-bool pool_wanted(const PoolShape& g);
-// False (nothing written) when oneDNN has no primitive, or its average would divide
-// differently from MXNet's (windows past the padding, with include_pad).
+// False (nothing written) when mode or threshold say no, when oneDNN has no jit kernel, or
+// when its average would divide differently from MXNet's (windows past the padding, with
+// include_pad).
 bool pool_forward(const PoolShape& g, const float* x, float* y);
 
 // ---- LRN (nn_norm.cc) ------------------------------------------------------------------------
