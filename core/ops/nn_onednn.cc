@@ -229,23 +229,62 @@ void add_relu(int64_t n, const float* addend, bool relu, float* y) {
   });
 }
 
+dnnl::algorithm pool_alg(const PoolShape& g) {
+  return g.max           ? dnnl::algorithm::pooling_max
+         : g.include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                         : dnnl::algorithm::pooling_avg_exclude_padding;
+}
+
+// The bottom and right padding the windows reach ("full" windows may pass MXNet's padding).
+memory::dims pool_pad_r(const PoolShape& g) {
+  return {(g.OH - 1) * g.sh + g.kh - g.H - g.ph, (g.OW - 1) * g.sw + g.kw - g.W - g.pw};
+}
+
+dnnl::pooling_forward::desc pool_desc(const PoolShape& g, dnnl::prop_kind kind) {
+  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, Tag::nchw),
+                                     plain({g.N, g.C, g.OH, g.OW}, Tag::nchw), {g.sh, g.sw},
+                                     {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
+}
+
 struct Pooling {
   dnnl::pooling_forward prim;
   memory::desc src, dst, scratch;
   explicit Pooling(const PoolShape& g) {
-    const memory::dims pad_r = {(g.OH - 1) * g.sh + g.kh - g.H - g.ph,
-                                (g.OW - 1) * g.sw + g.kw - g.W - g.pw};
-    const auto alg = g.max           ? dnnl::algorithm::pooling_max
-                     : g.include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                     : dnnl::algorithm::pooling_avg_exclude_padding;
-    src = plain({g.N, g.C, g.H, g.W}, Tag::nchw);
-    dst = plain({g.N, g.C, g.OH, g.OW}, Tag::nchw);
-    const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src, dst,
-                                           {g.sh, g.sw}, {g.kh, g.kw}, {g.ph, g.pw}, pad_r);
-    const dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
+    const dnnl::pooling_forward::primitive_desc pd(
+        pool_desc(g, dnnl::prop_kind::forward_inference), user_scratchpad(), cpu_engine());
     require_jit(pd);
+    src = pd.src_desc();
+    dst = pd.dst_desc();
     scratch = pd.scratchpad_desc();
     prim = dnnl::pooling_forward(pd);
+  }
+};
+
+// Pooling's backward. oneDNN's max-pooling backward reads the forward's argmax (its
+// workspace), which the executor does not keep: the forward runs again here to make it (a
+// jit pass, a few times cheaper than searching each window for its maximum).
+struct PoolingBackward {
+  dnnl::pooling_forward fwd;  // max only
+  dnnl::pooling_backward prim;
+  memory::desc src, dst, ws, fwd_scratch, scratch;
+  explicit PoolingBackward(const PoolShape& g) {
+    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training);
+    const dnnl::pooling_forward::primitive_desc fpd(fwd_d, user_scratchpad(), cpu_engine());
+    require_jit(fpd);
+    const dnnl::pooling_backward::desc desc(pool_alg(g), fpd.src_desc(), fpd.dst_desc(),
+                                            {g.sh, g.sw}, {g.kh, g.kw}, {g.ph, g.pw},
+                                            pool_pad_r(g));
+    const dnnl::pooling_backward::primitive_desc pd(desc, user_scratchpad(), cpu_engine(), fpd);
+    require_jit(pd);
+    src = fpd.src_desc();
+    dst = fpd.dst_desc();
+    if (g.max) {
+      ws = fpd.workspace_desc();
+      fwd_scratch = fpd.scratchpad_desc();
+      fwd = dnnl::pooling_forward(fpd);
+    }
+    scratch = pd.scratchpad_desc();
+    prim = dnnl::pooling_backward(pd);
   }
 };
 
@@ -543,20 +582,54 @@ bool work_wanted(int64_t elements, int64_t work) {
 }
 }  // namespace
 
-bool pool_forward(const PoolShape& g, const float* x, float* y) {
+namespace {
+// Whether pooling of this geometry goes to oneDNN (mode, threshold, MXNet's divisors).
+bool pool_wanted(const PoolShape& g) {
   const int64_t outputs = g.N * g.C * g.OH * g.OW;
   if (!work_wanted(outputs, outputs * g.kh * g.kw)) return false;
   // oneDNN's include-padding average divides by kh * kw even where a window reaches past the
   // padding; MXNet's by the part within the padded input.
   const bool past = (g.OH - 1) * g.sh + g.kh > g.H + 2 * g.ph ||
                     (g.OW - 1) * g.sw + g.kw > g.W + 2 * g.pw;
-  if (!g.max && g.include_pad && past) return false;
-  const Key k{{7, (g.max ? 1 : 0) + (g.include_pad ? 2 : 0), g.N, g.C, g.H, g.W, g.OH, g.OW, g.kh,
-               g.kw, g.sh, g.sw, g.ph, g.pw, 0, 0, 0, 0}};
+  return g.max || !g.include_pad || !past;
+}
+
+Key pool_key(const PoolShape& g) {
+  return Key{{7, (g.max ? 1 : 0) + (g.include_pad ? 2 : 0), g.N, g.C, g.H, g.W, g.OH, g.OW, g.kh,
+              g.kw, g.sh, g.sw, g.ph, g.pw, 0, 0, 0, 0}};
+}
+}  // namespace
+
+bool pool_forward(const PoolShape& g, const float* x, float* y) {
+  if (!pool_wanted(g)) return false;
   const std::shared_ptr<Pooling> e =
-      cached<Pooling>(k, [&] { return std::make_shared<Pooling>(g); });
+      cached<Pooling>(pool_key(g), [&] { return std::make_shared<Pooling>(g); });
   if (!e) return false;
   run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
+  return true;
+}
+
+bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx) {
+  if (!pool_wanted(g)) return false;
+  const std::shared_ptr<PoolingBackward> e =
+      cached<PoolingBackward>(pool_key(g), [&] { return std::make_shared<PoolingBackward>(g); });
+  if (!e) return false;
+  try {
+    Call c;
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, c.wrap(e->dst, dy)},
+                                         {DNNL_ARG_DIFF_SRC, c.wrap(e->src, dx)}};
+    if (g.max) {
+      const memory ws = c.fresh(e->ws);
+      c.run(e->fwd,
+            {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, c.fresh(e->dst)},
+             {DNNL_ARG_WORKSPACE, ws}},
+            e->fwd_scratch);
+      args.emplace(DNNL_ARG_WORKSPACE, ws);
+    }
+    c.run(e->prim, std::move(args), e->scratch);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
   return true;
 }
 

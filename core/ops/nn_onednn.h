@@ -1,4 +1,4 @@
-// oneDNN glue for float32 2-D convolution and pooling forward (core/ops/nn_onednn.cc,
+// oneDNN glue for float32 2-D convolution and pooling (core/ops/nn_onednn.cc,
 // compiled when the build finds oneDNN: MXN_USE_ONEDNN in cmake/toolchain.cmake). The
 // operators in nn_convolution.cc and nn_pooling.cc call these for float32 NCHW work above a
 // threshold; everything else (and every build without oneDNN) runs the portable kernels, which
@@ -63,6 +63,9 @@ constexpr int64_t kMinPoolWork = int64_t(1) << 16;
 // when its average would divide differently from MXNet's (windows past the padding, with
 // include_pad).
 bool pool_forward(const PoolShape& g, const float* x, float* y);
+// dx from dy, and from x for max pooling (its gradient goes to the first maximum of each
+// window, as the portable kernel's); declines as pool_forward.
+bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx);
 
 // ---- LRN (nn_norm.cc) ------------------------------------------------------------------------
 // y = x (k + alpha / n * sum of x^2 over the n channels around)^-beta for x (N, C, H, W), as

@@ -3,6 +3,7 @@
 // count_include_pad. Windows and divisors follow MXNet's CPU kernels (pool.h) exactly: an
 // average divides by the window clipped to the padded input (count_include_pad=True) or to the
 // input (False); max pooling's gradient goes to the first maximum of each window.
+#include <atomic>
 #include <limits>
 
 #include "core/base/portable_math.h"
@@ -293,17 +294,40 @@ void pool_plane_2d(const PoolGeom& g, const T* xp, T* yp, std::vector<acc_t<T>>*
   }
 }
 
+#if MXN_USE_ONEDNN
+// Whether oneDNN may take this pooling: 2-D max or average, which it sees as NCHW pooling of
+// one image whose channels are the planes (no reorder). The glue still declines where it has
+// no jit kernel, where its average would divide differently, and below its threshold.
+bool onednn_shape(const PoolGeom& g, onednn::PoolShape* s) {
+  if (!rowwise(g) || (g.type != PoolType::kMax && g.type != PoolType::kAvg)) return false;
+  *s = onednn::PoolShape{1,        g.planes, g.in[1], g.in[2], g.out[1],
+                         g.out[2], g.k[1],   g.k[2],  g.s[1],  g.s[2],
+                         g.p[1],   g.p[2],   g.type == PoolType::kMax, g.include_pad};
+  return true;
+}
+
+// Whether every window's maximum (y, n of them) is above lowest(). oneDNN's argmax starts from
+// lowest() at the window's first position, padding included: where a window holds only
+// lowest(), -inf or NaN, it can point at the padding and lose the gradient that MXNet gives to
+// the window's first input.
+bool maxima_above_lowest(const float* y, int64_t n) {
+  std::atomic<bool> all{true};
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+    bool above = true;
+    for (int64_t i = b; i < e; ++i) above &= y[i] > std::numeric_limits<float>::lowest();
+    if (!above) all = false;
+  });
+  return all;
+}
+#endif
+
 template <typename T>
 void pool_forward(const PoolGeom& g, const T* x, T* y) {
 #if MXN_USE_ONEDNN
-  // oneDNN's jit kernels on NCHW (the planes as channels of one image): 2-4x this file's.
+  // oneDNN's jit kernels: 2-4x this file's.
   if constexpr (std::is_same_v<T, float>) {
-    if (rowwise(g) && (g.type == PoolType::kMax || g.type == PoolType::kAvg)) {
-      const onednn::PoolShape s{1,      g.planes, g.in[1], g.in[2], g.out[1],
-                                g.out[2], g.k[1], g.k[2], g.s[1], g.s[2],
-                                g.p[1], g.p[2], g.type == PoolType::kMax, g.include_pad};
-      if (onednn::pool_forward(s, x, y)) return;
-    }
+    onednn::PoolShape s;
+    if (onednn_shape(g, &s) && onednn::pool_forward(s, x, y)) return;
   }
 #endif
   const int64_t isz = g.in_size(), osz = g.out_size();
@@ -389,6 +413,18 @@ void pool_plane_2d_backward(const PoolGeom& g, const T* xp, const T* yp, const T
 
 template <typename T>
 void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx) {
+#if MXN_USE_ONEDNN
+  // Max pooling there keeps the argmax of a forward pass run again, instead of searching each
+  // window: Inception-BN's pooling backward 5-10x faster (docs/architecture.md, "Operators").
+  if constexpr (std::is_same_v<T, float>) {
+    onednn::PoolShape s;
+    if (onednn_shape(g, &s) &&
+        (!s.max || maxima_above_lowest(y, g.planes * g.out_size())) &&
+        onednn::pool_backward(s, dy, x, dx)) {
+      return;
+    }
+  }
+#endif
   using A = acc_t<T>;
   const int64_t isz = g.in_size(), osz = g.out_size();
   const bool by_rows = rowwise(g);

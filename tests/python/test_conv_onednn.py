@@ -1,4 +1,4 @@
-"""Convolution and Deconvolution, and Pooling's forward, through oneDNN (core/ops/nn_onednn.cc)
+"""Convolution and Deconvolution, and Pooling, through oneDNN (core/ops/nn_onednn.cc)
 against the reference kernels (im2col; nn_pooling.cc's), which stay the oracle.
 
 MXNEXT_ONEDNN (read at every call): unset/1 = oneDNN above the size threshold (kMinMacs,
@@ -206,20 +206,38 @@ def test_threshold_and_mode_select_the_path():
 
 _POOL_PROBE = r"""
 import numpy as np, mxnext as mx
-x = mx.nd.array(np.ones({shape}, np.float32))
-mx.nd.Pooling(x, **{params}).asnumpy()
+x = mx.nd.array(np.full({shape}, {fill}, np.float32))
+if {grad}:
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Pooling(x, **{params})
+    y.backward()
+    x.grad.asnumpy()
+else:
+    mx.nd.Pooling(x, **{params}).asnumpy()
 """
 
 
-def _verbose_poolings(shape, params, mode=None):
+def _verbose_poolings(shape, params, mode=None, grad=False, fill=1.0):
+    """How many oneDNN pooling primitives one Pooling call (and its backward) executes."""
     env = dict(os.environ, DNNL_VERBOSE="1")
     env.pop("MXNEXT_ONEDNN", None)
     if mode is not None:
         env["MXNEXT_ONEDNN"] = mode
-    code = _POOL_PROBE.format(shape=shape, params=params)
+    code = _POOL_PROBE.format(shape=shape, params=params, grad=grad, fill=fill)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout
     return sum(1 for line in out.splitlines() if "_verbose,exec," in line and ",pooling" in line)
+
+
+def test_pooling_backward_selects_the_path():
+    """Max pooling's backward: the forward again (for the argmax) and the backward on oneDNN,
+    unless a window's maximum is lowest() (then the portable search); average: the backward."""
+    shape, same = (2, 64, 28, 28), {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1)}
+    assert _verbose_poolings(shape, dict(same, pool_type="max"), grad=True) == 3
+    assert _verbose_poolings(shape, dict(same, pool_type="avg"), grad=True) == 2
+    assert _verbose_poolings(shape, dict(same, pool_type="max"), grad=True, fill="-np.inf") == 1
+    assert _verbose_poolings(shape, dict(same, pool_type="max"), "0", grad=True) == 0
 
 
 def test_pooling_threshold_mode_and_declined_cases_select_the_path():
@@ -294,6 +312,30 @@ def test_pooling_above_threshold_matches_the_portable_kernel(case):
     got = _run("1", "Pooling", [x], params)
     for i, (g, r) in enumerate(zip(got, ref)):
         _close(g, r, "output" if i == 0 else "gradient")
+
+
+MAX_POOL = [c for c in BIG_POOL if c[1]["pool_type"] == "max"]
+
+
+@pytest.mark.parametrize("lowest_plane", [False, True])
+@pytest.mark.parametrize("case", MAX_POOL, ids=[str(c[1]) for c in MAX_POOL])
+def test_max_pooling_backward_with_ties_matches_the_portable_kernel(case, lowest_plane):
+    """oneDNN's max-pooling backward (its argmax from a forward run again) gives each output's
+    gradient to the same input as the portable search, the first maximum of the window, where
+    most windows hold ties (small integers). With a plane of lowest(), whose windows oneDNN's
+    argmax may point at the padding, the portable search runs: the same bytes."""
+    shp, params = case
+    x = np.random.default_rng(2).integers(-2, 3, shp).astype(np.float32)
+    if lowest_plane:
+        x[0, 0] = np.finfo(np.float32).min
+    ref = _run("0", "Pooling", [x], params)
+    got = _run("1", "Pooling", [x], params)
+    assert got[0].tobytes() == ref[0].tobytes()
+    if lowest_plane:
+        assert got[1].tobytes() == ref[1].tobytes()
+        return
+    assert np.array_equal(got[1] != 0, ref[1] != 0)  # the same inputs receive gradients
+    _close(got[1], ref[1], "gradient")  # summed in another order where windows overlap
 
 
 LRN_CASES = [((2, 16, 9, 9), dict(nsize=5, alpha=1e-4, beta=0.75, knorm=2.0)),
