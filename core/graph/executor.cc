@@ -416,10 +416,12 @@ void Executor::forward(bool is_train) {
   std::vector<char> fused(chains_.size(), 0);  // chains running as one kernel this time
   for (size_t c = 0; c < chains_.size() && !is_train; ++c) fused[c] = chain_fusable(chains_[c]);
   auto in_fused_chain = [&](size_t s) { return steps_[s].chain >= 0 && fused[static_cast<size_t>(steps_[s].chain)]; };
+  const auto kept = kept_layouts(fused);
+  kept_outputs_ = std::count_if(kept.begin(), kept.end(), [](const auto& l) { return l != nullptr; });
   for (size_t s = 0; s < num_forward_; ++s) {
     if (in_fused_chain(s)) {
       const ConvChain& c = chains_[static_cast<size_t>(steps_[s].chain)];
-      if (c.steps.back() == s) run_conv_chain(c);
+      if (c.steps.back() == s) run_conv_chain(c, kept);
       continue;
     }
     const int g = steps_[s].group;
@@ -510,7 +512,8 @@ std::string Executor::memory_report() const {
   const size_t params = total(args_), grads = total(grads_), aux = total(aux_),
                outs = total(outputs_);
   out += cat("], \"fused_runs\": ", groups_.size(), ", \"conv_chains\": ", chains_.size(),
-             ", \"conv_chain_builds\": ", conv_chain_builds(), ", \"num_values\": ", value_names_.size(),
+             ", \"conv_chain_builds\": ", conv_chain_builds(),
+             ", \"kept_layouts\": ", kept_outputs_, ", \"num_values\": ", value_names_.size(),
              ", \"unplanned_bytes\": ",
              plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,
              ", \"inplace_saved_bytes\": ", plan_.inplace_saved_bytes,

@@ -15,7 +15,10 @@ namespace mxn {
 
 namespace ops::nn {
 class ConvChainKernel;  // core/ops/nn_conv_chain.h
+namespace onednn {
+struct ActLayout;  // core/ops/nn_onednn.h
 }
+}  // namespace ops::nn
 
 struct ExecutorOptions {
   bool plan_memory = true;  // false: every value gets its own buffer (MXNEXT_MEMORY_PLAN=0)
@@ -65,13 +68,24 @@ class Executor {
     std::vector<size_t> steps;         // the Convolution, BatchNorm, add, ReLU steps present
     std::vector<NodeEntry> inputs;     // in ConvChainKernel's order
     std::shared_ptr<ops::nn::ConvChainKernel> kernel;
+    // Hand-offs in oneDNN's layout (find_conv_chains): when every forward reader of the
+    // chain's output is a chain reading it as data or addend, those (chain, input) pairs;
+    // and the chains whose outputs are this one's data and addend (-1: none).
+    bool handoff = false;
+    std::vector<std::pair<size_t, size_t>> readers;
+    int data_from = -1, addend_from = -1;
   };
   void find_conv_chains(std::vector<PlannedValue>* values,
                         const std::vector<std::vector<int>>& value_index);
   // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
   // operators decide at every call).
   bool chain_fusable(const ConvChain& c) const;
-  void run_conv_chain(const ConvChain& c);
+  // The chains whose outputs stay in oneDNN's layout this forward (null: NCHW), given which
+  // run fused: kept where the chain and all its readers agree on the layout.
+  std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> kept_layouts(
+      const std::vector<char>& fused) const;
+  void run_conv_chain(const ConvChain& c,
+                      const std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>>& kept);
   // How many times the chains built their folded weights (memory_report; the tests check
   // that weights are reused while unchanged and rebuilt when changed).
   int64_t conv_chain_builds() const;
@@ -92,6 +106,7 @@ class Executor {
   bool trained_ = false;                 // the last forward ran in training mode
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   std::vector<ConvChain> chains_;
+  int64_t kept_outputs_ = 0;  // chain outputs kept in oneDNN's layout by the last forward
   MemoryPlan plan_;
   std::vector<std::string> value_names_;
   std::vector<size_t> value_bytes_;

@@ -118,8 +118,34 @@ std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
   return p;
 }
 
-void ConvChainKernel::run(const std::vector<TBlob>& in,
-                          const std::vector<uint64_t>& versions, const TBlob& out) {
+std::shared_ptr<const onednn::ActLayout> ConvChainKernel::data_layout(
+    const Shape& data, const Shape& weight) const {
+#if MXN_USE_ONEDNN
+  onednn::ConvShape g;
+  if (conv_shape_2d(spec_.conv, data, weight, &g)) {
+    return onednn::chain_data_layout(g, {spec_.add, spec_.relu});
+  }
+#else
+  (void)data, (void)weight;
+#endif
+  return nullptr;
+}
+
+std::shared_ptr<const onednn::ActLayout> ConvChainKernel::output_layout(
+    const Shape& data, const Shape& weight) const {
+#if MXN_USE_ONEDNN
+  onednn::ConvShape g;
+  if (conv_shape_2d(spec_.conv, data, weight, &g)) {
+    return onednn::chain_output_layout(g, {spec_.add, spec_.relu});
+  }
+#else
+  (void)data, (void)weight;
+#endif
+  return nullptr;
+}
+
+void ConvChainKernel::run(const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,
+                          const TBlob& out, onednn::ChainLayouts kept) {
   const Slots at(spec_);
   MXN_CHECK(in.size() == at.count && versions.size() == at.count, ErrorCode::kInternal,
             "conv chain: expected ", at.count, " inputs, got ", in.size());
@@ -140,6 +166,8 @@ void ConvChainKernel::run(const std::vector<TBlob>& in,
     const float* x = in[0].ptr<float>();
     const float* addend = at.addend ? in[at.addend].ptr<float>() : nullptr;
     const int64_t m = onednn::images_per_call(g), N = g.N;
+    MXN_CHECK((!kept.x && !kept.addend && !kept.y) || m == N, ErrorCode::kInternal,
+              "conv chain: kept layouts for a batch that takes several calls");
     const int64_t x_image = g.C * g.H * g.W, y_image = g.F * g.OH * g.OW;
     bool ran = true;
     for (int64_t n0 = 0; n0 < N && ran; n0 += m) {
@@ -147,7 +175,7 @@ void ConvChainKernel::run(const std::vector<TBlob>& in,
       ran = onednn::conv_forward_prepared(g, {spec_.add, spec_.relu}, *p,
                                           x + n0 * x_image,
                                           addend ? addend + n0 * y_image : nullptr,
-                                          y + n0 * y_image);
+                                          y + n0 * y_image, kept);
     }
     MXN_CHECK(ran, ErrorCode::kInternal, "conv chain: oneDNN declined a batch it prepared for");
     return;

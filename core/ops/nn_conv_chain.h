@@ -50,11 +50,18 @@ class ConvChainKernel {
   explicit ConvChainKernel(ConvChainSpec spec);
   ~ConvChainKernel();
   const ConvChainSpec& spec() const { return spec_; }
+  // The oneDNN layouts it reads its data in and writes its output in, where they are not
+  // NCHW (onednn::chain_data_layout, chain_output_layout); null in builds without oneDNN.
+  std::shared_ptr<const onednn::ActLayout> data_layout(const Shape& data,
+                                                       const Shape& weight) const;
+  std::shared_ptr<const onednn::ActLayout> output_layout(const Shape& data,
+                                                         const Shape& weight) const;
   // versions[i]: var_version of in[i] when it identifies in[i]'s contents, else 0 (never
   // reused). The folded, converted weights are rebuilt when a version of the weight, bias or
-  // BatchNorm inputs differs from the last call's.
-  void run(const std::vector<TBlob>& in,
-           const std::vector<uint64_t>& versions, const TBlob& out);
+  // BatchNorm inputs differs from the last call's. kept: the data, addend or output in those
+  // layouts (the blobs' shapes stay the NCHW ones).
+  void run(const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,
+           const TBlob& out, onednn::ChainLayouts kept = {});
   // How many times the weights were (re)built: the tests check reuse and invalidation.
   int64_t builds() const;
 

@@ -528,14 +528,51 @@ std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostO
   return p;
 }
 
+struct ActLayout {
+  memory::desc md;
+};
+
+bool same_layout(const ActLayout& a, const ActLayout& b) { return a.md == b.md; }
+
+namespace {
+// md, unless it is the user's NCHW layout or needs more bytes than it (channel blocks padded).
+std::shared_ptr<const ActLayout> own_layout(const memory::desc& md, const memory::desc& user) {
+  if (md == user || md.get_size() != user.get_size()) return nullptr;
+  return std::make_shared<const ActLayout>(ActLayout{md});
+}
+
+// The cached post-operation primitive for one call over all of g's images, or null.
+std::shared_ptr<ForwardPostOps> whole_batch_entry(const ConvShape& g, PostOps ops) {
+  if (images_per_call(g) != g.N) return nullptr;
+  return entry<ForwardPostOps>(g, kind_of(ops), true, ops);
+}
+}  // namespace
+
+std::shared_ptr<const ActLayout> chain_data_layout(const ConvShape& g, PostOps ops) {
+  const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
+  return e ? own_layout(e->src, e->u_src) : nullptr;
+}
+
+std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps ops) {
+  const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
+  return e && !e->epilogue ? own_layout(e->dst, e->u_dst) : nullptr;
+}
+
 bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
-                           const float* x, const float* addend, float* y) {
+                           const float* x, const float* addend, float* y, ChainLayouts kept) {
   const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(ops), true, ops);
   if (!e) return false;
+  auto check = [&](const ActLayout* l, const memory::desc& md, const char* what) {
+    MXN_CHECK(l == nullptr || (l->md == md && !e->epilogue), ErrorCode::kInternal,
+              "conv chain: its ", what, " arrives in a layout its primitive does not use");
+  };
+  check(kept.x, e->src, "data");
+  check(kept.addend, e->dst, "addend");
+  check(kept.y, e->dst, "output");
   try {
     Call c;
     std::unordered_map<int, memory> args;
-    args.emplace(DNNL_ARG_SRC, c.in(e->src_r, e->u_src, e->src, x));
+    args.emplace(DNNL_ARG_SRC, kept.x ? c.wrap(e->src, x) : c.in(e->src_r, e->u_src, e->src, x));
     memory wei = c.wrap(w.wei, w.wei_data.get());
     if (!(w.wei == e->wei)) {  // prepared for another batch size, which chose another layout
       Reorder r;
@@ -559,14 +596,21 @@ bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeight
       if (aside) std::memcpy(y, out, y_count * sizeof(float));
       return true;
     }
-    const memory dst = c.out(e->dst_r, e->u_dst, e->dst, y);
-    if (ops.sum && e->dst_in_r.needed) {
-      c.run(e->dst_in_r.prim, {{DNNL_ARG_FROM, c.wrap(e->u_dst, addend)}, {DNNL_ARG_TO, dst}},
+    // The output in the primitive's layout: y itself when kept so, else y or workspace.
+    const memory dst = kept.y ? c.wrap(e->dst, y) : c.out(e->dst_r, e->u_dst, e->dst, y);
+    void* dst_p = dst.get_data_handle();
+    if (ops.sum && !kept.addend && e->dst_in_r.needed) {
+      // The NCHW addend into the output's layout; through workspace when it is y itself.
+      const memory to = dst_p == addend ? c.fresh(e->dst) : dst;
+      c.run(e->dst_in_r.prim, {{DNNL_ARG_FROM, c.wrap(e->u_dst, addend)}, {DNNL_ARG_TO, to}},
             e->dst_in_r.scratch);
-    } else if (ops.sum && addend != y) {
-      std::memcpy(y, addend, y_count * sizeof(float));
+      if (to.get_data_handle() != dst_p) std::memcpy(dst_p, to.get_data_handle(), e->dst.get_size());
+    } else if (ops.sum && addend != dst_p) {  // already in the output's layout
+      std::memcpy(dst_p, addend, e->dst.get_size());
     }
-    run_forward(c, *e, std::move(args), dst, y);
+    args.emplace(DNNL_ARG_DST, dst);
+    c.run(e->prim, std::move(args), e->scratch);
+    if (!kept.y) c.back(e->dst_r, dst, e->u_dst, y);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }
@@ -580,9 +624,7 @@ bool work_wanted(int64_t elements, int64_t work) {
   if (m == 0 || elements == 0) return false;
   return m == 2 || work >= kMinPoolWork;
 }
-}  // namespace
 
-namespace {
 // Whether pooling of this geometry goes to oneDNN (mode, threshold, MXNet's divisors).
 bool pool_wanted(const PoolShape& g) {
   const int64_t outputs = g.N * g.C * g.OH * g.OW;

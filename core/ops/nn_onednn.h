@@ -92,10 +92,30 @@ struct PreparedWeights;
 std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostOps ops,
                                                        const float* w, const float* b);
 
+// The layout of a chain's activations in oneDNN's own format (channel-blocked), in which one
+// fused chain hands its output to the next without reordering it to NCHW and back (the
+// executor decides: core/graph/conv_chains.cc). Opaque; compare with same_layout.
+struct ActLayout;
+bool same_layout(const ActLayout& a, const ActLayout& b);
+// The layouts of one conv_forward_prepared call over all of g's images: the data it reads
+// and the output it writes. Null where that array is NCHW for the primitive anyway, where
+// oneDNN's layout takes more bytes than NCHW (padded channel blocks), where the batch takes
+// more than one call (images_per_call), or where oneDNN has no primitive.
+std::shared_ptr<const ActLayout> chain_data_layout(const ConvShape& g, PostOps ops);
+std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps ops);
+// Where not null, the array is (x, addend) or is to be written (y) in this layout, one of
+// those above for the same (g, ops): the addend in the output's.
+struct ChainLayouts {
+  const ActLayout* x = nullptr;
+  const ActLayout* addend = nullptr;
+  const ActLayout* y = nullptr;
+};
+
 // y = relu?(conv(x, w) + b (+ addend when ops.sum)) with weights prepared for (g', ops) where
 // g' differs from g at most in N. The addend may be y itself, but must not overlap it
 // otherwise; y must not overlap x. False (nothing written) when oneDNN has no primitive.
 bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
-                           const float* x, const float* addend, float* y);
+                           const float* x, const float* addend, float* y,
+                           ChainLayouts kept = {});
 
 }  // namespace mxn::ops::nn::onednn

@@ -339,3 +339,132 @@ def test_a_sum_with_the_convolution_own_data(monkeypatch):
         plain.forward(is_train=False)
         monkeypatch.delenv("MXNEXT_FUSE")
         np.testing.assert_allclose(got, plain.outputs[0].asnumpy(), rtol=1e-4, atol=1e-4)
+
+
+# ---- hand-offs in oneDNN's layout between fused chains (Executor::kept_layouts) ----------
+def _chain(x, f, name, kernel=(3, 3), addend=None, bn=True):
+    pad = (kernel[0] // 2, kernel[1] // 2)
+    y = mx.sym.Convolution(x, kernel=kernel, pad=pad, num_filter=f, no_bias=True, name=name)
+    if bn:
+        y = mx.sym.BatchNorm(y, fix_gamma=False, name=name + "_bn")
+    if addend is not None:
+        y = y + addend
+    return mx.sym.relu(y)
+
+
+def _two_chains(f=16):
+    return _chain(_chain(mx.sym.Variable("data"), f, "c1"), f, "c2")
+
+
+def _read_by_pooling_too():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    return mx.sym.Group([_chain(c1, 16, "c2"), mx.sym.Pooling(c1, kernel=(2, 2), pool_type="max")])
+
+
+def _an_output_too():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    return mx.sym.Group([_chain(c1, 16, "c2"), c1])
+
+
+def _data_and_addend():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    return _chain(c1, 16, "c2", addend=c1)  # relu(bn(conv(c1)) + c1)
+
+
+def _addend_of_a_later_chain():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    c2 = _chain(c1, 16, "c2", bn=False)
+    return _chain(c2, 16, "c3", addend=c1)  # c1 waits in oneDNN's layout for c3
+
+
+def _into_the_nchw_path():
+    # a 1x1 convolution on a 16x16 map reads NCHW (oneDNN's GEMM path): nothing is kept
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    return _chain(c1, 16, "c2", kernel=(1, 1), addend=c1)
+
+
+def _residual_units():
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+    from symbols import resnet
+    y = resnet.basic(mx.sym.Variable("data"), 16, (1, 1), True, "u1")
+    y = resnet.basic(y, 32, (2, 2), False, "u2")
+    return resnet.bottleneck(y, 32, (1, 1), True, "u3")
+
+
+# name, symbol, data shape, chain outputs kept (None: at least one)
+HANDOFFS = [
+    ("two-chains", _two_chains, (2, 16, 10, 10), 1),
+    ("8-channels-padded-blocks", lambda: _two_chains(8), (2, 8, 10, 10), 0),
+    ("read-by-pooling-too", _read_by_pooling_too, (2, 16, 10, 10), 0),
+    ("an-output-too", _an_output_too, (2, 16, 10, 10), 0),
+    ("data-and-addend", _data_and_addend, (2, 16, 10, 10), 1),
+    ("addend-of-a-later-chain", _addend_of_a_later_chain, (2, 16, 10, 10), 2),
+    ("into-the-nchw-path", _into_the_nchw_path, (2, 16, 16, 16), 0),
+    ("residual-units", _residual_units, (2, 16, 12, 12), None),
+]
+
+
+@pytest.mark.parametrize("case", HANDOFFS, ids=[c[0] for c in HANDOFFS])
+def test_handoffs_in_onednn_layout_give_the_same_bytes(case, monkeypatch):
+    """A fused chain hands its output to the fused chains reading it (as data or addend) in
+    oneDNN's layout, only where nothing else reads it and the readers use that layout. The
+    results are the same bytes as with every hand-off through NCHW (MXNEXT_CHAIN_LAYOUTS=0),
+    and within float32 rounding of the operators run one by one."""
+    name, make, shape, want_kept = case
+    sym = make()
+    ex = _bind(sym, {"data": shape})
+    ex.forward(is_train=False)
+    got = [o.asnumpy() for o in ex.outputs]
+    kept = _report(ex)["kept_layouts"]
+    assert kept == want_kept if want_kept is not None else kept > 0
+    monkeypatch.setenv("MXNEXT_CHAIN_LAYOUTS", "0")
+    through_nchw = _bind(sym, {"data": shape})
+    through_nchw.forward(is_train=False)
+    assert _report(through_nchw)["kept_layouts"] == 0
+    for g, r in zip(got, through_nchw.outputs):
+        assert g.tobytes() == r.asnumpy().tobytes()
+    monkeypatch.setenv("MXNEXT_FUSE", "0")
+    plain = _bind(sym, {"data": shape})
+    plain.forward(is_train=False)
+    for g, p in zip(got, plain.outputs):
+        p = p.asnumpy()
+        np.testing.assert_allclose(g, p, rtol=1e-4, atol=1e-4 * np.abs(p).max())
+
+
+def test_no_handoff_for_a_batch_in_several_calls(monkeypatch):
+    monkeypatch.setenv("MXNEXT_ONEDNN_CHUNK_BYTES", str(16 * 10 * 10 * 4))  # one image a call
+    ex = _bind(_two_chains(), {"data": (3, 16, 10, 10)})
+    ex.forward(is_train=False)
+    assert _report(ex)["kept_layouts"] == 0
+    got = ex.outputs[0].asnumpy()
+    monkeypatch.delenv("MXNEXT_ONEDNN_CHUNK_BYTES")
+    whole = _bind(_two_chains(), {"data": (3, 16, 10, 10)})
+    whole.forward(is_train=False)
+    assert _report(whole)["kept_layouts"] == 1
+    np.testing.assert_allclose(got, whole.outputs[0].asnumpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_training_forward_after_a_handoff_reads_nchw():
+    """Hand-offs are decided per forward: a training forward after an inference one runs the
+    operators one by one on NCHW values and gives their results."""
+    sym = _data_and_addend()
+    ex = sym.simple_bind(mx.cpu(), grad_req="write", data=(2, 16, 10, 10))
+    rng = np.random.RandomState(0)
+    for k, a in sorted(ex.arg_dict.items()):
+        a[:] = rng.uniform(-1, 1, a.shape)
+    ex.forward(is_train=False)
+    assert _report(ex)["kept_layouts"] == 1
+    ex.forward(is_train=True)
+    assert _report(ex)["kept_layouts"] == 0
+    train_out = ex.outputs[0].asnumpy()
+    ex.backward([mx.nd.ones(ex.outputs[0].shape)])
+    os.environ["MXNEXT_FUSE"] = "0"
+    try:
+        plain = sym.simple_bind(mx.cpu(), grad_req="write", data=(2, 16, 10, 10))
+    finally:
+        del os.environ["MXNEXT_FUSE"]
+    for k, a in ex.arg_dict.items():
+        plain.arg_dict[k][:] = a
+    plain.forward(is_train=True)
+    assert plain.outputs[0].asnumpy().tobytes() == train_out.tobytes()
