@@ -116,63 +116,6 @@ void Executor::find_conv_chains(std::vector<PlannedValue>* values,
     for (size_t m : c.steps) steps_[m].chain = static_cast<int>(chains_.size());
     chains_.push_back(std::move(c));
   }
-  // Who reads each chain's output: a hand-off when only chains do, as data or addend.
-  auto output_of = [&](const ConvChain& c) { return NodeEntry{steps_[c.steps.back()].node, 0}; };
-  auto same = [](const NodeEntry& a, const NodeEntry& b) {
-    return a.node.get() == b.node.get() && a.index == b.index;
-  };
-  for (size_t k = 0; k < chains_.size(); ++k) {
-    ConvChain& c = chains_[k];
-    const NodeEntry out = output_of(c);
-    c.handoff = true;
-    for (size_t t : read_by(c.steps.back(), 0)) {
-      if (t == kHead || steps_[t].chain < 0) {
-        c.handoff = false;
-        break;
-      }
-      const size_t d = static_cast<size_t>(steps_[t].chain);
-      ConvChain& reader = chains_[d];
-      const size_t addend_slot = reader.kernel->spec().add ? reader.inputs.size() - 1 : 0;
-      for (size_t i = 0; i < reader.inputs.size(); ++i) {
-        if (!same(reader.inputs[i], out)) continue;
-        if (i != 0 && i != addend_slot) c.handoff = false;  // read as a weight, say
-        if (i == 0) reader.data_from = static_cast<int>(k);
-        if (i == addend_slot && i != 0) reader.addend_from = static_cast<int>(k);
-        if (std::find(c.readers.begin(), c.readers.end(), std::make_pair(d, i)) == c.readers.end()) {
-          c.readers.emplace_back(d, i);
-        }
-      }
-    }
-    if (!c.handoff) c.readers.clear();
-  }
-}
-
-std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> Executor::kept_layouts(
-    const std::vector<char>& fused) const {
-  std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> kept(chains_.size());
-  if (env_int("MXNEXT_CHAIN_LAYOUTS", 1) == 0) return kept;
-  auto shapes = [&](const ConvChain& c) {
-    return std::make_pair(value_of(c.inputs[0]).shape(), value_of(c.inputs[1]).shape());
-  };
-  for (size_t k = 0; k < chains_.size(); ++k) {
-    const ConvChain& c = chains_[k];
-    if (!fused[k] || !c.handoff || c.readers.empty()) continue;
-    const auto [data, weight] = shapes(c);
-    std::shared_ptr<const ops::nn::onednn::ActLayout> out = c.kernel->output_layout(data, weight);
-    for (const auto& [d, slot] : c.readers) {
-      if (!out || !fused[d]) {
-        out = nullptr;
-        break;
-      }
-      const auto [rdata, rweight] = shapes(chains_[d]);
-      // The data in the reader's data layout; the addend in its output's.
-      const auto want = slot == 0 ? chains_[d].kernel->data_layout(rdata, rweight)
-                                  : chains_[d].kernel->output_layout(rdata, rweight);
-      if (!want || !ops::nn::onednn::same_layout(*want, *out)) out = nullptr;
-    }
-    kept[k] = out;
-  }
-  return kept;
 }
 
 bool Executor::chain_fusable(const ConvChain& c) const {
@@ -187,13 +130,11 @@ int64_t Executor::conv_chain_builds() const {
   return n;
 }
 
-void Executor::run_conv_chain(
-    const ConvChain& c,
-    const std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>>& kept) {
+void Executor::run_conv_chain(const ConvChain& c, const KeptLayouts& kept) {
   using Layout = std::shared_ptr<const ops::nn::onednn::ActLayout>;
-  auto from = [&](int k) { return k < 0 ? nullptr : kept[static_cast<size_t>(k)]; };
-  const Layout x_layout = from(c.data_from), addend_layout = from(c.addend_from);
-  const Layout y_layout = kept[static_cast<size_t>(&c - chains_.data())];
+  const Layout x_layout = kept.of(*this, c.inputs[0]);
+  const Layout addend_layout = c.kernel->spec().add ? kept.of(*this, c.inputs.back()) : nullptr;
+  const Layout y_layout = kept.out[c.steps.back()];
   std::vector<NDArray> in;
   std::vector<EngineVar*> reads, writes;
   for (const NodeEntry& e : c.inputs) {

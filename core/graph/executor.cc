@@ -234,7 +234,10 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
 
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
   if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = options.fuse_conv_chains = false;
-  if (options.fuse_conv_chains) find_conv_chains(&values, value_index);
+  if (options.fuse_conv_chains) {
+    find_conv_chains(&values, value_index);
+    find_layout_readers();
+  }
   plan_ = plan_memory(values, options.plan_memory);
   // One arena; each block is a view of it with its own engine variable.
   std::shared_ptr<Chunk> arena = Chunk::allocate(plan_.arena_bytes, dev);
@@ -416,12 +419,17 @@ void Executor::forward(bool is_train) {
   std::vector<char> fused(chains_.size(), 0);  // chains running as one kernel this time
   for (size_t c = 0; c < chains_.size() && !is_train; ++c) fused[c] = chain_fusable(chains_[c]);
   auto in_fused_chain = [&](size_t s) { return steps_[s].chain >= 0 && fused[static_cast<size_t>(steps_[s].chain)]; };
-  const auto kept = kept_layouts(fused);
-  kept_outputs_ = std::count_if(kept.begin(), kept.end(), [](const auto& l) { return l != nullptr; });
+  const KeptLayouts& kept = kept_layouts(fused);
+  kept_outputs_ = std::count_if(kept.out.begin(), kept.out.end(), [](const auto& l) { return l != nullptr; });
   for (size_t s = 0; s < num_forward_; ++s) {
     if (in_fused_chain(s)) {
       const ConvChain& c = chains_[static_cast<size_t>(steps_[s].chain)];
       if (c.steps.back() == s) run_conv_chain(c, kept);
+      continue;
+    }
+    if (!kept.out.empty() && !steps_[s].node->inputs.empty() &&
+        kept.of(*this, steps_[s].node->inputs[0]) && steps_[s].node->op->name == "Pooling") {
+      run_kept_pooling(s, kept);
       continue;
     }
     const int g = steps_[s].group;

@@ -5,7 +5,9 @@
 // run in parallel) into the planned buffers.
 #pragma once
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/autograd/autograd.h"
 #include "core/graph/memory_plan.h"
@@ -57,6 +59,8 @@ class Executor {
     int chain = -1;                // index into chains_ (inference forwards)
     uint32_t unused = 0;           // outputs nothing reads (kernels may skip them)
     std::vector<EngineVar*> after = {};  // blocks sharing its outputs' memory (memory_plan.h)
+    std::vector<size_t> readers = {};    // forward steps reading output 0 (forward steps)
+    bool head = false;                   // output 0 is one of the graph's outputs
   };
   const NDArray& value_of(const NodeEntry& e) const;
   void run(Step& step, bool is_train);
@@ -68,24 +72,29 @@ class Executor {
     std::vector<size_t> steps;         // the Convolution, BatchNorm, add, ReLU steps present
     std::vector<NodeEntry> inputs;     // in ConvChainKernel's order
     std::shared_ptr<ops::nn::ConvChainKernel> kernel;
-    // Hand-offs in oneDNN's layout (find_conv_chains): when every forward reader of the
-    // chain's output is a chain reading it as data or addend, those (chain, input) pairs;
-    // and the chains whose outputs are this one's data and addend (-1: none).
-    bool handoff = false;
-    std::vector<std::pair<size_t, size_t>> readers;
-    int data_from = -1, addend_from = -1;
   };
   void find_conv_chains(std::vector<PlannedValue>* values,
                         const std::vector<std::vector<int>>& value_index);
   // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
   // operators decide at every call).
   bool chain_fusable(const ConvChain& c) const;
-  // The chains whose outputs stay in oneDNN's layout this forward (null: NCHW), given which
-  // run fused: kept where the chain and all its readers agree on the layout.
-  std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> kept_layouts(
-      const std::vector<char>& fused) const;
-  void run_conv_chain(const ConvChain& c,
-                      const std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>>& kept);
+  // Which values an inference forward keeps in oneDNN's channel-blocked layout
+  // (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s] where that is
+  // not null. Fused chains, Pooling and Concat hand them on without reordering to NCHW.
+  struct KeptLayouts {
+    std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> out;
+    // The layout of value e (null: NCHW).
+    std::shared_ptr<const ops::nn::onednn::ActLayout> of(const Executor& ex,
+                                                         const NodeEntry& e) const;
+  };
+  // Readers of each forward step's output 0 and whether it is a graph output (bind time).
+  void find_layout_readers();
+  // The layouts for this forward, given the chains that run fused (cached while those, and the
+  // switches, stay the same).
+  const KeptLayouts& kept_layouts(const std::vector<char>& fused);
+  void run_conv_chain(const ConvChain& c, const KeptLayouts& kept);
+  // Pooling step s reading a kept value.
+  void run_kept_pooling(size_t s, const KeptLayouts& kept);
   // How many times the chains built their folded weights (memory_report; the tests check
   // that weights are reused while unchanged and rebuilt when changed).
   int64_t conv_chain_builds() const;
@@ -106,7 +115,10 @@ class Executor {
   bool trained_ = false;                 // the last forward ran in training mode
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   std::vector<ConvChain> chains_;
-  int64_t kept_outputs_ = 0;  // chain outputs kept in oneDNN's layout by the last forward
+  KeptLayouts kept_;                  // the last kept_layouts(), for kept_fused_ and kept_key_
+  std::vector<char> kept_fused_;
+  std::string kept_key_;
+  int64_t kept_outputs_ = 0;          // values kept in oneDNN's layout by the last forward
   MemoryPlan plan_;
   std::vector<std::string> value_names_;
   std::vector<size_t> value_bytes_;

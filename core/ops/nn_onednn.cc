@@ -6,7 +6,9 @@
 // them and its outputs back (into kernel workspace from the pool). Exception: 1x1 kernels on
 // maps of at least 14x14 keep the activations in NCHW (oneDNN then runs them as GEMMs): with
 // so little work per element, reordering data and output cost more than the blocked kernel
-// saved (measured 1.2-2x slower on ResNet-50's 56x56 and 28x28 1x1 layers).
+// saved (measured 1.2-2x slower on ResNet-50's 56x56 and 28x28 1x1 layers). Inference chains
+// (ForwardPostOps) are the other exception: the executor hands values between them in the
+// blocked layouts (ActLayout), so they use blocked layouts for 1x1 kernels too.
 //
 // Cache: one entry per (primitive kind, full geometry, bias), holding the primitive, its
 // layouts and its reorders, built on first use under a mutex and shared afterwards
@@ -125,17 +127,19 @@ struct Reorder {
   }
 };
 
+// blocked: the primitive's own layouts for the activations even where act() keeps NCHW.
 dnnl::convolution_forward::primitive_desc forward_pd(
     const ConvShape& g, bool bias, dnnl::prop_kind kind,
-    const dnnl::primitive_attr& attr = user_scratchpad()) {
+    const dnnl::primitive_attr& attr = user_scratchpad(), bool blocked = false) {
   const Descs d = descs_of(g);
+  const memory::desc src = blocked ? any(d.src) : act(g, d.src);
+  const memory::desc dst = blocked ? any(d.dst) : act(g, d.dst);
   const auto desc =
-      bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
-                                             act(g, d.src), any(d.wei), plain(d.bias, Tag::x),
-                                             act(g, d.dst), d.strides, d.dilates, d.pad, d.pad)
-           : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct,
-                                             act(g, d.src), any(d.wei), act(g, d.dst), d.strides,
-                                             d.dilates, d.pad, d.pad);
+      bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, src,
+                                             any(d.wei), plain(d.bias, Tag::x), dst, d.strides,
+                                             d.dilates, d.pad, d.pad)
+           : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, src,
+                                             any(d.wei), dst, d.strides, d.dilates, d.pad, d.pad);
   return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
 }
 
@@ -181,53 +185,32 @@ void require_jit(const dnnl::primitive_desc_base& pd) {
   }
 }
 
-// An inference convolution with a bias and post-operations (conv_forward_prepared). Where
-// the output stays NCHW (1x1 kernels on large maps, see act()), oneDNN runs those as a GEMM
-// and applies post-operations in a slow separate pass (ResNet-50's 1x1 layers at batch 1: 39
-// ms instead of 20): there the primitive has none and `epilogue` adds and rectifies after it.
+// An inference convolution with a bias and post-operations (conv_forward_prepared), on the
+// primitive's own layouts also for 1x1 kernels on large maps: in inference the chains hand
+// their outputs on in those layouts (core/graph/kept_layouts.cc), so the reorders that make
+// act() keep NCHW for training mostly disappear, and oneDNN's NCHW GEMM path applies
+// post-operations in a slow separate pass. Measured with the hand-offs, against act()'s NCHW
+// and the add and ReLU in a loop after the GEMM: ResNet-50 batch 1 41.7-42.5 -> 40.0-40.3
+// ms, batch 16 0.643-0.671 -> 0.617-0.638 s; Inception-BN batch 1 22.2-22.6 -> 20.5-21.2 ms.
 //
-// Whether the output stays NCHW (act()).
-bool nchw_output(const ConvShape& g) {
-  const Descs d = descs_of(g);
-  return act(g, d.dst) == plain(d.dst, Tag::nchw);
-}
-
-// The post-operations of ops, unless the epilogue applies them.
-dnnl::primitive_attr post_ops_attr(PostOps ops, bool epilogue) {
-  dnnl::post_ops po;
-  if (ops.sum && !epilogue) po.append_sum(1.f);
-  if (ops.relu && !epilogue) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-  dnnl::primitive_attr attr = user_scratchpad();
-  attr.set_post_ops(po);
-  return attr;
-}
-
 // forward_training, although this is inference: forward_inference picks the brgconv kernels
 // on NHWC here, whose reorders from and to NCHW cost more than they save (VGG-16 at batch 16:
 // 2.57 s against 2.44 s a step).
 struct ForwardPostOps : ForwardBase {
-  bool epilogue;
   Reorder dst_in_r;  // the addend into the output's layout, for sum
+  static dnnl::primitive_attr attr(PostOps ops) {
+    dnnl::post_ops po;
+    if (ops.sum) po.append_sum(1.f);
+    if (ops.relu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    dnnl::primitive_attr a = user_scratchpad();
+    a.set_post_ops(po);
+    return a;
+  }
   ForwardPostOps(const ConvShape& g, PostOps ops)
-      : ForwardBase(g, forward_pd(g, true, dnnl::prop_kind::forward_training,
-                                  post_ops_attr(ops, nchw_output(g)))),
-        epilogue(nchw_output(g)) {
-    if (ops.sum && !epilogue) dst_in_r.init(u_dst, dst);
+      : ForwardBase(g, forward_pd(g, true, dnnl::prop_kind::forward_training, attr(ops), true)) {
+    if (ops.sum) dst_in_r.init(u_dst, dst);
   }
 };
-
-// y = relu?(y + addend?) over n floats, in parallel.
-void add_relu(int64_t n, const float* addend, bool relu, float* y) {
-  parallel_for(n, 2, [&](int64_t b, int64_t e) {
-    if (addend != nullptr && relu) {
-      for (int64_t i = b; i < e; ++i) y[i] = std::max(y[i] + addend[i], 0.f);
-    } else if (addend != nullptr) {
-      for (int64_t i = b; i < e; ++i) y[i] += addend[i];
-    } else {
-      for (int64_t i = b; i < e; ++i) y[i] = std::max(y[i], 0.f);
-    }
-  });
-}
 
 dnnl::algorithm pool_alg(const PoolShape& g) {
   return g.max           ? dnnl::algorithm::pooling_max
@@ -435,6 +418,16 @@ class Call {
     run(r.prim, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, m}}, r.scratch);
     return m;
   }
+  // Array p in layout `from` as layout `to`: p itself when they agree, else a copy reordered
+  // by a primitive made for the call (oneDNN's primitive cache keeps it).
+  memory convert(const memory::desc& from, const void* p, const memory::desc& to) {
+    if (from == to) return wrap(to, p);
+    Reorder r;
+    r.init(from, to);
+    memory m = fresh(to);
+    run(r.prim, {{DNNL_ARG_FROM, wrap(from, p)}, {DNNL_ARG_TO, m}}, r.scratch);
+    return m;
+  }
   // Where the primitive writes an output for the user's array p: p itself, or workspace.
   memory out(const Reorder& r, const memory::desc& u, const memory::desc& md, void* p) {
     return r.needed ? fresh(md) : wrap(u, p);
@@ -528,17 +521,33 @@ std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostO
   return p;
 }
 
+// A channel-blocked layout: md, in the format `tag` with `block` channels a block.
 struct ActLayout {
   memory::desc md;
+  Tag tag;
+  int64_t block;
 };
 
 bool same_layout(const ActLayout& a, const ActLayout& b) { return a.md == b.md; }
 
+int64_t block_channels(const ActLayout& l) { return l.block; }
+
 namespace {
-// md, unless it is the user's NCHW layout or needs more bytes than it (channel blocks padded).
-std::shared_ptr<const ActLayout> own_layout(const memory::desc& md, const memory::desc& user) {
-  if (md == user || md.get_size() != user.get_size()) return nullptr;
-  return std::make_shared<const ActLayout>(ActLayout{md});
+// The blocked formats kept between steps: in both, one image's channels c..c+block-1 are one
+// contiguous run, so a concatenation along channels moves the same bytes as in NCHW.
+constexpr std::pair<Tag, int64_t> kBlocked[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}};
+
+// md as a kept layout: one of the blocked formats, taking no more bytes than NCHW (no padded
+// channel block); else null.
+std::shared_ptr<const ActLayout> blocked_layout(const memory::desc& md) {
+  const memory::dims d = md.dims();
+  if (d.size() != 4) return nullptr;
+  for (const auto& [tag, block] : kBlocked) {
+    if (d[1] % block == 0 && md == plain(d, tag)) {
+      return std::make_shared<const ActLayout>(ActLayout{md, tag, block});
+    }
+  }
+  return nullptr;
 }
 
 // The cached post-operation primitive for one call over all of g's images, or null.
@@ -546,16 +555,77 @@ std::shared_ptr<ForwardPostOps> whole_batch_entry(const ConvShape& g, PostOps op
   if (images_per_call(g) != g.N) return nullptr;
   return entry<ForwardPostOps>(g, kind_of(ops), true, ops);
 }
+
+// Pooling from and to one blocked format, and the reorder of its output to NCHW.
+struct PoolingBlocked {
+  dnnl::pooling_forward prim;
+  memory::desc src, dst, scratch;
+  Reorder to_nchw;
+  PoolingBlocked(const PoolShape& g, Tag tag) {
+    const auto kind = dnnl::prop_kind::forward_inference;
+    const dnnl::pooling_forward::desc desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, tag),
+                                           plain({g.N, g.C, g.OH, g.OW}, tag), {g.sh, g.sw},
+                                           {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
+    const dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
+    require_jit(pd);
+    src = pd.src_desc();
+    dst = pd.dst_desc();
+    scratch = pd.scratchpad_desc();
+    to_nchw.init(dst, plain({g.N, g.C, g.OH, g.OW}, Tag::nchw));
+    prim = dnnl::pooling_forward(pd);
+  }
+};
+
+bool pool_divides_as_mxnet(const PoolShape& g);
+Key pool_key(const PoolShape& g);
+
+std::shared_ptr<PoolingBlocked> pooling_blocked(const PoolShape& g, const ActLayout& in) {
+  if (!pool_divides_as_mxnet(g) || !(in.md == plain({g.N, g.C, g.H, g.W}, in.tag))) {
+    return nullptr;
+  }
+  Key k = pool_key(g);
+  k.v[0] = 9;
+  k.v[14] = in.block;
+  return cached<PoolingBlocked>(k, [&] { return std::make_shared<PoolingBlocked>(g, in.tag); });
+}
 }  // namespace
+
+std::shared_ptr<const ActLayout> same_format(const ActLayout& l, int64_t N, int64_t C,
+                                             int64_t H, int64_t W) {
+  if (C % l.block != 0) return nullptr;
+  return std::make_shared<const ActLayout>(ActLayout{plain({N, C, H, W}, l.tag), l.tag, l.block});
+}
+
+std::shared_ptr<const ActLayout> pool_kept_output(const PoolShape& g, const ActLayout& in) {
+  const std::shared_ptr<PoolingBlocked> e = pooling_blocked(g, in);
+  return e ? blocked_layout(e->dst) : nullptr;
+}
+
+bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout* out,
+                       const float* x, float* y) {
+  const std::shared_ptr<PoolingBlocked> e = pooling_blocked(g, in);
+  if (!e) return false;
+  MXN_CHECK(out == nullptr || out->md == e->dst, ErrorCode::kInternal,
+            "pooling: its output is wanted in a layout its primitive does not write");
+  try {
+    Call c;
+    const memory dst = out != nullptr ? c.wrap(e->dst, y) : c.fresh(e->dst);
+    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, dst}}, e->scratch);
+    if (out == nullptr) c.back(e->to_nchw, dst, plain({g.N, g.C, g.OH, g.OW}, Tag::nchw), y);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
 
 std::shared_ptr<const ActLayout> chain_data_layout(const ConvShape& g, PostOps ops) {
   const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
-  return e ? own_layout(e->src, e->u_src) : nullptr;
+  return e ? blocked_layout(e->src) : nullptr;
 }
 
 std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps ops) {
   const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
-  return e && !e->epilogue ? own_layout(e->dst, e->u_dst) : nullptr;
+  return e ? blocked_layout(e->dst) : nullptr;
 }
 
 bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
@@ -563,39 +633,19 @@ bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeight
   const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(ops), true, ops);
   if (!e) return false;
   auto check = [&](const ActLayout* l, const memory::desc& md, const char* what) {
-    MXN_CHECK(l == nullptr || (l->md == md && !e->epilogue), ErrorCode::kInternal,
+    MXN_CHECK(l == nullptr || l->md == md, ErrorCode::kInternal,
               "conv chain: its ", what, " arrives in a layout its primitive does not use");
   };
-  check(kept.x, e->src, "data");
   check(kept.addend, e->dst, "addend");
   check(kept.y, e->dst, "output");
   try {
     Call c;
     std::unordered_map<int, memory> args;
-    args.emplace(DNNL_ARG_SRC, kept.x ? c.wrap(e->src, x) : c.in(e->src_r, e->u_src, e->src, x));
-    memory wei = c.wrap(w.wei, w.wei_data.get());
-    if (!(w.wei == e->wei)) {  // prepared for another batch size, which chose another layout
-      Reorder r;
-      r.init(w.wei, e->wei);
-      memory m = c.fresh(e->wei);
-      c.run(r.prim, {{DNNL_ARG_FROM, wei}, {DNNL_ARG_TO, m}}, r.scratch);
-      wei = m;
-    }
-    args.emplace(DNNL_ARG_WEIGHTS, wei);
+    args.emplace(DNNL_ARG_SRC, kept.x ? c.convert(kept.x->md, x, e->src)
+                                      : c.in(e->src_r, e->u_src, e->src, x));
+    // (prepared for another batch size, which may have chosen another layout)
+    args.emplace(DNNL_ARG_WEIGHTS, c.convert(w.wei, w.wei_data.get(), e->wei));
     args.emplace(DNNL_ARG_BIAS, c.wrap(e->u_bias, w.bias.get()));
-    const size_t y_count = e->u_dst.get_size() / sizeof(float);
-    if (e->epilogue) {
-      // The convolution writes y (or, when the addend is y itself, a buffer) and the loop
-      // adds and rectifies.
-      const bool aside = addend == y;
-      const memory dst = aside ? c.fresh(e->u_dst) : c.wrap(e->u_dst, y);
-      args.emplace(DNNL_ARG_DST, dst);
-      c.run(e->prim, std::move(args), e->scratch);
-      float* out = static_cast<float*>(dst.get_data_handle());
-      if (ops.sum || ops.relu) add_relu(static_cast<int64_t>(y_count), addend, ops.relu, out);
-      if (aside) std::memcpy(y, out, y_count * sizeof(float));
-      return true;
-    }
     // The output in the primitive's layout: y itself when kept so, else y or workspace.
     const memory dst = kept.y ? c.wrap(e->dst, y) : c.out(e->dst_r, e->u_dst, e->dst, y);
     void* dst_p = dst.get_data_handle();
@@ -625,15 +675,18 @@ bool work_wanted(int64_t elements, int64_t work) {
   return m == 2 || work >= kMinPoolWork;
 }
 
-// Whether pooling of this geometry goes to oneDNN (mode, threshold, MXNet's divisors).
-bool pool_wanted(const PoolShape& g) {
-  const int64_t outputs = g.N * g.C * g.OH * g.OW;
-  if (!work_wanted(outputs, outputs * g.kh * g.kw)) return false;
-  // oneDNN's include-padding average divides by kh * kw even where a window reaches past the
-  // padding; MXNet's by the part within the padded input.
+// Whether oneDNN divides as MXNet: its include-padding average divides by kh * kw even where
+// a window reaches past the padding; MXNet's by the part within the padded input.
+bool pool_divides_as_mxnet(const PoolShape& g) {
   const bool past = (g.OH - 1) * g.sh + g.kh > g.H + 2 * g.ph ||
                     (g.OW - 1) * g.sw + g.kw > g.W + 2 * g.pw;
   return g.max || !g.include_pad || !past;
+}
+
+// Whether pooling of this geometry goes to oneDNN (mode, threshold, MXNet's divisors).
+bool pool_wanted(const PoolShape& g) {
+  const int64_t outputs = g.N * g.C * g.OH * g.OW;
+  return work_wanted(outputs, outputs * g.kh * g.kw) && pool_divides_as_mxnet(g);
 }
 
 Key pool_key(const PoolShape& g) {

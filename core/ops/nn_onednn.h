@@ -92,19 +92,35 @@ struct PreparedWeights;
 std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostOps ops,
                                                        const float* w, const float* b);
 
-// The layout of a chain's activations in oneDNN's own format (channel-blocked), in which one
-// fused chain hands its output to the next without reordering it to NCHW and back (the
-// executor decides: core/graph/conv_chains.cc). Opaque; compare with same_layout.
+// ---- values kept in oneDNN's layout between inference steps (core/graph/kept_layouts.cc) ---
+// A channel-blocked layout of an (N, C, H, W) value (nChw16c or nChw8c, with C a multiple of
+// the block, so it takes the bytes NCHW takes), in which fused chains, pooling and
+// concatenation hand values on without reordering them to NCHW and back. Opaque; compare with
+// same_layout.
 struct ActLayout;
 bool same_layout(const ActLayout& a, const ActLayout& b);
+// Channels per block. Concatenating such values along channels moves the bytes NCHW's
+// concatenation moves (one image's blocks are contiguous), so Concat runs unchanged.
+int64_t block_channels(const ActLayout& l);
+// The layout of l's format for dims (N, C, H, W); null when C is not a multiple of its block.
+std::shared_ptr<const ActLayout> same_format(const ActLayout& l, int64_t N, int64_t C,
+                                             int64_t H, int64_t W);
 // The layouts of one conv_forward_prepared call over all of g's images: the data it reads
-// and the output it writes. Null where that array is NCHW for the primitive anyway, where
-// oneDNN's layout takes more bytes than NCHW (padded channel blocks), where the batch takes
-// more than one call (images_per_call), or where oneDNN has no primitive.
+// and the output it writes. Null where that array is NCHW for the primitive, where oneDNN's
+// layout is not a kept one, where the batch takes more than one call (images_per_call), or
+// where oneDNN has no primitive.
 std::shared_ptr<const ActLayout> chain_data_layout(const ConvShape& g, PostOps ops);
 std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps ops);
-// Where not null, the array is (x, addend) or is to be written (y) in this layout, one of
-// those above for the same (g, ops): the addend in the output's.
+// Pooling of x kept in layout `in` (g with the real N and C): the layout of its output (the
+// same format), or null where oneDNN has no jit kernel or divides differently from MXNet.
+std::shared_ptr<const ActLayout> pool_kept_output(const PoolShape& g, const ActLayout& in);
+// y in that layout when out is not null, else in NCHW. False (nothing written) where
+// pool_kept_output is null.
+bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout* out,
+                       const float* x, float* y);
+// Where not null, the array is (x, addend) or is to be written (y) in this layout: the data
+// in any kept layout (reordered when the primitive reads another), the addend and the output
+// in chain_output_layout's.
 struct ChainLayouts {
   const ActLayout* x = nullptr;
   const ActLayout* addend = nullptr;

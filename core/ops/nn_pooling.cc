@@ -8,6 +8,7 @@
 
 #include "core/base/portable_math.h"
 #include "core/ops/nn_util.h"
+#include "core/ops/nn_kept_layouts.h"
 #include "core/ops/nn_onednn.h"
 
 namespace mxn::ops::nn {
@@ -524,6 +525,47 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
       .grad(grad_by_backward_op("_backward_Pooling", true, true));
   return op;
 }();
+
+#if MXN_USE_ONEDNN
+namespace {
+// The oneDNN geometry of the pooling with the real batch and channels (blocked layouts keep
+// them apart), or false where pooling_kept_output is null.
+bool kept_shape(const OpParams& p, const Shape& data, DType dtype, onednn::PoolShape* s) {
+  if (dtype != DType::kFloat32 || data.ndim() != 4) return false;
+  const PoolGeom g = pool_geom(p, data, nullptr);
+  if (!onednn_shape(g, s)) return false;
+  s->N = data[0];
+  s->C = data[1];
+  return true;
+}
+}  // namespace
+#endif
+
+std::shared_ptr<const onednn::ActLayout> pooling_kept_output(const OpParams& p,
+                                                             const Shape& data, DType dtype,
+                                                             const onednn::ActLayout& in) {
+#if MXN_USE_ONEDNN
+  onednn::PoolShape s;
+  if (kept_shape(p, data, dtype, &s)) return onednn::pool_kept_output(s, in);
+#else
+  (void)p, (void)data, (void)dtype, (void)in;
+#endif
+  return nullptr;
+}
+
+void pooling_kept(const OpParams& p, const TBlob& x, const onednn::ActLayout& in, const TBlob& y,
+                  const onednn::ActLayout* out) {
+#if MXN_USE_ONEDNN
+  onednn::PoolShape s;
+  if (kept_shape(p, x.shape, x.dtype, &s) &&
+      onednn::pool_forward_kept(s, in, out, x.ptr<float>(), y.ptr<float>())) {
+    return;
+  }
+#else
+  (void)p, (void)x, (void)in, (void)y, (void)out;
+#endif
+  throw Error(ErrorCode::kInternal, "pooling: run on a kept layout it cannot read");
+}
 
 MXN_REGISTER_OP(_backward_Pooling)
     .backward_for("Pooling")

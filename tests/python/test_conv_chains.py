@@ -377,10 +377,33 @@ def _addend_of_a_later_chain():
     return _chain(c2, 16, "c3", addend=c1)  # c1 waits in oneDNN's layout for c3
 
 
-def _into_the_nchw_path():
-    # a 1x1 convolution on a 16x16 map reads NCHW (oneDNN's GEMM path): nothing is kept
+def _into_a_1x1_chain():
+    # a 1x1 convolution on a 16x16 map, which training runs on oneDNN's NCHW GEMM path
     c1 = _chain(mx.sym.Variable("data"), 16, "c1")
     return _chain(c1, 16, "c2", kernel=(1, 1), addend=c1)
+
+
+def _pooling_between_chains(pool_type="max", **kw):
+    def make():
+        c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+        p = mx.sym.Pooling(c1, kernel=(3, 3), stride=(2, 2), pool_type=pool_type, **kw)
+        return _chain(p, 16, "c2")
+    return make
+
+
+def _global_pooling_into_fc():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    p = mx.sym.Pooling(c1, kernel=(1, 1), global_pool=True, pool_type="avg")
+    return mx.sym.FullyConnected(mx.sym.Flatten(p), num_hidden=5, name="fc")
+
+
+def _concat_of_chains(other_from_a_chain=True):
+    def make():
+        d = mx.sym.Variable("data")
+        a = _chain(d, 16, "a")
+        b = _chain(d, 32, "b", kernel=(1, 1)) if other_from_a_chain else mx.sym.relu(d * 2)
+        return _chain(mx.sym.Concat(a, b, dim=1), 16, "c")
+    return make
 
 
 def _residual_units():
@@ -392,25 +415,44 @@ def _residual_units():
     return resnet.bottleneck(y, 32, (1, 1), True, "u3")
 
 
-# name, symbol, data shape, chain outputs kept (None: at least one)
+def _inception_module():
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+    from symbols import inception_bn
+    x = mx.sym.Variable("data")
+    x = inception_bn.inception_a(x, 16, 16, 32, 16, 32, "avg", 16, "3a")
+    return inception_bn.inception_b(x, 32, 48, 16, 32, "3c")
+
+
+# name, symbol, data shape, values kept (None: at least one)
 HANDOFFS = [
     ("two-chains", _two_chains, (2, 16, 10, 10), 1),
     ("8-channels-padded-blocks", lambda: _two_chains(8), (2, 8, 10, 10), 0),
-    ("read-by-pooling-too", _read_by_pooling_too, (2, 16, 10, 10), 0),
+    ("read-by-pooling-too", _read_by_pooling_too, (2, 16, 10, 10), 1),  # pooled into NCHW
     ("an-output-too", _an_output_too, (2, 16, 10, 10), 0),
     ("data-and-addend", _data_and_addend, (2, 16, 10, 10), 1),
     ("addend-of-a-later-chain", _addend_of_a_later_chain, (2, 16, 10, 10), 2),
-    ("into-the-nchw-path", _into_the_nchw_path, (2, 16, 16, 16), 0),
+    ("into-a-1x1-chain", _into_a_1x1_chain, (2, 16, 16, 16), 1),
     ("residual-units", _residual_units, (2, 16, 12, 12), None),
+    ("max-pooling-between-chains", _pooling_between_chains(), (2, 16, 13, 13), 2),
+    ("average-pooling-between-chains",
+     _pooling_between_chains("avg", pad=(1, 1), pooling_convention="full"), (2, 16, 13, 13), 2),
+    # windows past the padding: oneDNN would divide differently, the pooling stays NCHW
+    ("average-pooling-past-the-padding",
+     _pooling_between_chains("avg", pooling_convention="full"), (2, 16, 14, 14), 0),
+    ("global-pooling-into-fc", _global_pooling_into_fc, (2, 16, 7, 7), 1),
+    ("concat-of-chains", _concat_of_chains(), (2, 16, 9, 9), 3),
+    ("concat-with-an-nchw-input", _concat_of_chains(False), (2, 16, 9, 9), 0),
+    ("inception-module", _inception_module, (1, 32, 14, 14), None),
 ]
 
 
 @pytest.mark.parametrize("case", HANDOFFS, ids=[c[0] for c in HANDOFFS])
 def test_handoffs_in_onednn_layout_give_the_same_bytes(case, monkeypatch):
-    """A fused chain hands its output to the fused chains reading it (as data or addend) in
-    oneDNN's layout, only where nothing else reads it and the readers use that layout. The
-    results are the same bytes as with every hand-off through NCHW (MXNEXT_CHAIN_LAYOUTS=0),
-    and within float32 rounding of the operators run one by one."""
+    """Fused chains, Pooling and Concat hand values on in oneDNN's layout, only where nothing
+    else reads them (another operator, the graph's outputs) and the readers take that layout.
+    The results are the same bytes as with every hand-off through NCHW
+    (MXNEXT_CHAIN_LAYOUTS=0), and within float32 rounding of the operators run one by one."""
     name, make, shape, want_kept = case
     sym = make()
     ex = _bind(sym, {"data": shape})
