@@ -7,6 +7,7 @@
 #include "core/base/json.h"
 #include "core/graph/gradient_pass.h"
 #include "core/op/workspace.h"
+#include "core/ops/nn_onednn.h"
 
 namespace mxn {
 
@@ -428,9 +429,16 @@ void Executor::forward(bool is_train) {
       continue;
     }
     if (!kept.out.empty() && !steps_[s].node->inputs.empty() &&
-        kept.of(*this, steps_[s].node->inputs[0]) && steps_[s].node->op->name == "Pooling") {
-      run_kept_pooling(s, kept);
-      continue;
+        kept.of(*this, steps_[s].node->inputs[0])) {
+      const std::string& op = steps_[s].node->op->name;
+      if (op == "Pooling") {
+        run_kept_pooling(s, kept);
+        continue;
+      }
+      if (op == "Concat" && kept.out[s] && ops::nn::onednn::block_channels(*kept.out[s]) == 0) {
+        run_kept_concat(s);
+        continue;
+      }
     }
     const int g = steps_[s].group;
     if (g < 0) {

@@ -95,6 +95,8 @@ class Executor {
   void run_conv_chain(const ConvChain& c, const KeptLayouts& kept);
   // Pooling step s reading a kept value.
   void run_kept_pooling(size_t s, const KeptLayouts& kept);
+  // Concat step s of channels-last values (blocked ones run the operator unchanged).
+  void run_kept_concat(size_t s);
   // How many times the chains built their folded weights (memory_report; the tests check
   // that weights are reused while unchanged and rebuilt when changed).
   int64_t conv_chain_builds() const;

@@ -135,6 +135,27 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
   return kept_;
 }
 
+void Executor::run_kept_concat(size_t s) {
+  const Step& st = steps_[s];
+  std::vector<NDArray> in;
+  std::vector<EngineVar*> reads, writes{st.outputs.at(0).var()};
+  for (const NodeEntry& e : st.node->inputs) {
+    in.push_back(value_of(e));
+    reads.push_back(in.back().var());
+  }
+  writes.insert(writes.end(), st.after.begin(), st.after.end());
+  PushOptions opt;
+  opt.name = "Concat";
+  Engine::get().push(
+      [in, out = st.outputs.at(0)] {
+        std::vector<TBlob> blobs;
+        for (const NDArray& a : in) blobs.push_back(a.blob());
+        ops::nn::concat_channels_last(blobs, out.blob());
+      },
+      reads.data(), static_cast<int>(reads.size()), writes.data(),
+      static_cast<int>(writes.size()), opt);
+}
+
 void Executor::run_kept_pooling(size_t s, const KeptLayouts& kept) {
   const Step& st = steps_[s];
   const Node& n = *st.node;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/graph/gradient.h"
+#include "core/ops/nn_kept_layouts.h"
 #include "core/ops/slice_util.h"
 #include "core/ops/tensor_util.h"
 #include "core/tensor/reshape_codes.h"
@@ -428,5 +429,21 @@ MXN_REGISTER_OP(Flatten)
     })
     .cpu(copy_compute)
     .grad(grad_reshape_back());
+
+namespace nn {
+void concat_channels_last(const std::vector<TBlob>& in, const TBlob& out) {
+  const Shape& o = out.shape;
+  const int64_t pixels = o[0] * o[2] * o[3];
+  const size_t es = dtype_size(out.dtype);
+  char* y = static_cast<char*>(out.dptr);
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (const TBlob& b : in) {
+      const size_t row = static_cast<size_t>(b.shape[1]) * es;
+      std::memcpy(y, static_cast<const char*>(b.dptr) + static_cast<size_t>(p) * row, row);
+      y += row;
+    }
+  }
+}
+}  // namespace nn
 
 }  // namespace mxn::ops

@@ -1,8 +1,10 @@
-// Pooling over values kept in oneDNN's channel-blocked layout between inference steps, for the
-// executor's pass (core/graph/kept_layouts.cc); implemented beside the operator
-// (nn_pooling.cc). Concatenation needs no kernel of its own (onednn::block_channels).
+// Pooling and concatenation of values kept in oneDNN's layouts between inference steps, for the
+// executor's pass (core/graph/kept_layouts.cc); implemented beside the operators (nn_pooling.cc,
+// matrix.cc). Concatenation of channel-blocked values needs no kernel of its own
+// (onednn::block_channels); of channels-last ones, this one.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "core/op/op.h"
 #include "core/op/params.h"
@@ -20,5 +22,9 @@ std::shared_ptr<const onednn::ActLayout> pooling_kept_output(const OpParams& p,
 // Runs it where pooling_kept_output is not null: y in `out`, or in NCHW when out is null.
 void pooling_kept(const OpParams& p, const TBlob& x, const onednn::ActLayout& in, const TBlob& y,
                   const onednn::ActLayout* out);
+
+// Concat along channels of (N, C_i, H, W) values stored channels-last (NHWC) into out, also
+// channels-last: each pixel's channels of every input in turn.
+void concat_channels_last(const std::vector<TBlob>& in, const TBlob& out);
 
 }  // namespace mxn::ops::nn

@@ -193,9 +193,15 @@ void require_jit(const dnnl::primitive_desc_base& pd) {
 // and the add and ReLU in a loop after the GEMM: ResNet-50 batch 1 41.7-42.5 -> 40.0-40.3
 // ms, batch 16 0.643-0.671 -> 0.617-0.638 s; Inception-BN batch 1 22.2-22.6 -> 20.5-21.2 ms.
 //
-// forward_training, although this is inference: forward_inference picks the brgconv kernels
-// on NHWC here, whose reorders from and to NCHW cost more than they save (VGG-16 at batch 16:
-// 2.57 s against 2.44 s a step).
+// The propagation kind, by the images per call: forward_inference picks the brgconv kernels on
+// NHWC (kept between steps as well), forward_training the jit kernels on nChw16c. For one
+// image brgconv is faster (ResNet-18 17.4 -> 16.7 ms, Inception-BN 20.7 -> 20.2 ms, the others
+// within noise); for 16 slower on every layer (ResNet-18 307 against 283 ms, VGG-16 2.57 against
+// 2.44 s).
+dnnl::prop_kind inference_kind(int64_t N) {
+  return N == 1 ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
+}
+
 struct ForwardPostOps : ForwardBase {
   Reorder dst_in_r;  // the addend into the output's layout, for sum
   static dnnl::primitive_attr attr(PostOps ops) {
@@ -207,7 +213,7 @@ struct ForwardPostOps : ForwardBase {
     return a;
   }
   ForwardPostOps(const ConvShape& g, PostOps ops)
-      : ForwardBase(g, forward_pd(g, true, dnnl::prop_kind::forward_training, attr(ops), true)) {
+      : ForwardBase(g, forward_pd(g, true, inference_kind(g.N), attr(ops), true)) {
     if (ops.sum) dst_in_r.init(u_dst, dst);
   }
 };
@@ -521,7 +527,8 @@ std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostO
   return p;
 }
 
-// A channel-blocked layout: md, in the format `tag` with `block` channels a block.
+// A kept layout: md, in the format `tag`: channel-blocked with `block` channels a block, or
+// channels-last (nhwc) with block 0.
 struct ActLayout {
   memory::desc md;
   Tag tag;
@@ -533,17 +540,18 @@ bool same_layout(const ActLayout& a, const ActLayout& b) { return a.md == b.md; 
 int64_t block_channels(const ActLayout& l) { return l.block; }
 
 namespace {
-// The blocked formats kept between steps: in both, one image's channels c..c+block-1 are one
-// contiguous run, so a concatenation along channels moves the same bytes as in NCHW.
-constexpr std::pair<Tag, int64_t> kBlocked[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}};
+// The formats kept between steps. In the blocked ones, one image's channels c..c+block-1 are
+// one contiguous run, so a concatenation along channels moves the same bytes as in NCHW;
+// channels-last values are concatenated pixel by pixel (concat_channels_last).
+constexpr std::pair<Tag, int64_t> kBlocked[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}, {Tag::nhwc, 0}};
 
-// md as a kept layout: one of the blocked formats, taking no more bytes than NCHW (no padded
-// channel block); else null.
+// md as a kept layout: one of those formats, taking no more bytes than NCHW (no padded channel
+// block); else null.
 std::shared_ptr<const ActLayout> blocked_layout(const memory::desc& md) {
   const memory::dims d = md.dims();
   if (d.size() != 4) return nullptr;
   for (const auto& [tag, block] : kBlocked) {
-    if (d[1] % block == 0 && md == plain(d, tag)) {
+    if ((block == 0 || d[1] % block == 0) && md == plain(d, tag)) {
       return std::make_shared<const ActLayout>(ActLayout{md, tag, block});
     }
   }
@@ -585,14 +593,14 @@ std::shared_ptr<PoolingBlocked> pooling_blocked(const PoolShape& g, const ActLay
   }
   Key k = pool_key(g);
   k.v[0] = 9;
-  k.v[14] = in.block;
+  k.v[14] = in.block + 1;
   return cached<PoolingBlocked>(k, [&] { return std::make_shared<PoolingBlocked>(g, in.tag); });
 }
 }  // namespace
 
 std::shared_ptr<const ActLayout> same_format(const ActLayout& l, int64_t N, int64_t C,
                                              int64_t H, int64_t W) {
-  if (C % l.block != 0) return nullptr;
+  if (l.block != 0 && C % l.block != 0) return nullptr;
   return std::make_shared<const ActLayout>(ActLayout{plain({N, C, H, W}, l.tag), l.tag, l.block});
 }
 

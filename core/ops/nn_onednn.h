@@ -93,14 +93,15 @@ std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostO
                                                        const float* w, const float* b);
 
 // ---- values kept in oneDNN's layout between inference steps (core/graph/kept_layouts.cc) ---
-// A channel-blocked layout of an (N, C, H, W) value (nChw16c or nChw8c, with C a multiple of
-// the block, so it takes the bytes NCHW takes), in which fused chains, pooling and
-// concatenation hand values on without reordering them to NCHW and back. Opaque; compare with
-// same_layout.
+// A oneDNN layout of an (N, C, H, W) value, channel-blocked (nChw16c or nChw8c, with C a
+// multiple of the block, so it takes the bytes NCHW takes) or channels-last (nhwc), in which
+// fused chains, pooling and concatenation hand values on without reordering them to NCHW and
+// back. Opaque; compare with same_layout.
 struct ActLayout;
 bool same_layout(const ActLayout& a, const ActLayout& b);
-// Channels per block. Concatenating such values along channels moves the bytes NCHW's
-// concatenation moves (one image's blocks are contiguous), so Concat runs unchanged.
+// Channels per block, 0 for channels-last. Concatenating blocked values along channels moves
+// the bytes NCHW's concatenation moves (one image's blocks are contiguous), so Concat runs
+// unchanged on them.
 int64_t block_channels(const ActLayout& l);
 // The layout of l's format for dims (N, C, H, W); null when C is not a multiple of its block.
 std::shared_ptr<const ActLayout> same_format(const ActLayout& l, int64_t N, int64_t C,

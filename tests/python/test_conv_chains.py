@@ -443,7 +443,12 @@ HANDOFFS = [
     ("global-pooling-into-fc", _global_pooling_into_fc, (2, 16, 7, 7), 1),
     ("concat-of-chains", _concat_of_chains(), (2, 16, 9, 9), 3),
     ("concat-with-an-nchw-input", _concat_of_chains(False), (2, 16, 9, 9), 0),
-    ("inception-module", _inception_module, (1, 32, 14, 14), None),
+    ("inception-module", _inception_module, (2, 32, 14, 14), None),
+    # one image: brgconv kernels on channels-last (nhwc) values; Concat copies pixel by pixel
+    ("one-image-concat-of-chains", _concat_of_chains(), (1, 16, 9, 9), 3),
+    ("one-image-max-pooling", _pooling_between_chains(), (1, 16, 13, 13), 2),
+    ("one-image-residual-units", _residual_units, (1, 16, 12, 12), None),
+    ("one-image-inception-module", _inception_module, (1, 32, 14, 14), None),
 ]
 
 
