@@ -431,8 +431,8 @@ void Executor::forward(bool is_train) {
     if (!kept.out.empty() && !steps_[s].node->inputs.empty() &&
         kept.of(*this, steps_[s].node->inputs[0])) {
       const std::string& op = steps_[s].node->op->name;
-      if (op == "Pooling") {
-        run_kept_pooling(s, kept);
+      if (op == "Pooling" || op == "LRN") {
+        run_kept_unary(s, kept);
         continue;
       }
       if (op == "Concat" && kept.out[s] && ops::nn::onednn::block_channels(*kept.out[s]) == 0) {

@@ -80,7 +80,7 @@ class Executor {
   bool chain_fusable(const ConvChain& c) const;
   // Which values an inference forward keeps in oneDNN's channel-blocked layout
   // (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s] where that is
-  // not null. Fused chains, Pooling and Concat hand them on without reordering to NCHW.
+  // not null. Fused chains, Pooling, LRN and Concat hand them on without reordering to NCHW.
   struct KeptLayouts {
     std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> out;
     // The layout of value e (null: NCHW).
@@ -93,8 +93,8 @@ class Executor {
   // switches, stay the same).
   const KeptLayouts& kept_layouts(const std::vector<char>& fused);
   void run_conv_chain(const ConvChain& c, const KeptLayouts& kept);
-  // Pooling step s reading a kept value.
-  void run_kept_pooling(size_t s, const KeptLayouts& kept);
+  // Pooling or LRN step s reading a kept value.
+  void run_kept_unary(size_t s, const KeptLayouts& kept);
   // Concat step s of channels-last values (blocked ones run the operator unchanged).
   void run_kept_concat(size_t s);
   // How many times the chains built their folded weights (memory_report; the tests check

@@ -1,8 +1,9 @@
-// Values kept in oneDNN's channel-blocked layout between the steps of an inference forward
-// (see Executor::KeptLayouts). A fused convolution chain writes its output in its primitive's
-// layout, Pooling keeps its input's format, and Concat along channels of values in one format
-// moves the bytes it moves in NCHW (onednn::block_channels), so a value passed only between
-// such steps need not be reordered to NCHW and back. A value stays NCHW where anything else
+// Values kept in oneDNN's layouts between the steps of an inference forward (see
+// Executor::KeptLayouts). A fused convolution chain writes its output in its primitive's
+// layout, Pooling and LRN keep their input's format, and Concat along channels of values in
+// one format moves the bytes it moves in NCHW (blocked formats, onednn::block_channels) or
+// copies pixel by pixel (channels-last), so a value passed only between such steps need not be
+// reordered to NCHW and back. A value stays NCHW where anything else
 // reads it (another operator, the graph's outputs), where a chain needs it as its addend in
 // another layout, or where more than one reader would have to reorder it.
 #include <algorithm>
@@ -63,7 +64,7 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
     return std::make_pair(value_of(c.inputs[0]).shape(), value_of(c.inputs[1]).shape());
   };
   std::vector<char> rejected(num_forward_, 0);  // steps whose output must be NCHW
-  std::vector<char> pool_reads(num_forward_, 0);  // Pooling steps able to read their input kept
+  std::vector<char> reads_kept(num_forward_, 0);  // Pooling, LRN steps able to read input kept
   for (bool changed = true; changed;) {
     // Each step's layout given its inputs' (steps in order, so inputs come first).
     KeptLayouts& k = kept_;
@@ -74,11 +75,15 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
       if (const ConvChain* c = fused_chain(s); c != nullptr && c->steps.back() == s) {
         const auto [data, weight] = shapes(*c);
         l = c->kernel->output_layout(data, weight);
-      } else if (is_op(n, "Pooling")) {
+      } else if (is_op(n, "Pooling") || (is_op(n, "LRN") && (steps_[s].unused & 2u) != 0)) {
+        // (LRN only where nothing needs its normaliser, which oneDNN does not write)
         const Layout in = k.of(*this, n.inputs[0]);
         const NDArray& x = value_of(n.inputs[0]);
-        if (in) l = ops::nn::pooling_kept_output(n.params, x.shape(), x.dtype(), *in);
-        pool_reads[s] = l != nullptr;
+        if (in) {
+          l = is_op(n, "LRN") ? ops::nn::lrn_kept_output(n.params, x.shape(), x.dtype(), *in)
+                              : ops::nn::pooling_kept_output(n.params, x.shape(), x.dtype(), *in);
+        }
+        reads_kept[s] = l != nullptr;
       } else if (is_op(n, "Concat") && steps_[s].outputs[0].shape().ndim() == 4 &&
                  (n.params.get_int("dim") == 1 || n.params.get_int("dim") == -3)) {
         const Shape& o = steps_[s].outputs[0].shape();
@@ -118,8 +123,7 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
               ok = false;  // a weight, say
             }
           }
-        } else if (is_op(*steps_[t].node, "Pooling")) {
-          ok = ok && pool_reads[t];
+        } else if (reads_kept[t]) {  // a Pooling or LRN, which writes NCHW where it must
         } else if (is_op(*steps_[t].node, "Concat")) {
           ok = ok && k.out[t] != nullptr;
         } else {
@@ -156,7 +160,7 @@ void Executor::run_kept_concat(size_t s) {
       static_cast<int>(writes.size()), opt);
 }
 
-void Executor::run_kept_pooling(size_t s, const KeptLayouts& kept) {
+void Executor::run_kept_unary(size_t s, const KeptLayouts& kept) {
   const Step& st = steps_[s];
   const Node& n = *st.node;
   const NDArray x = value_of(n.inputs[0]);
@@ -166,13 +170,18 @@ void Executor::run_kept_pooling(size_t s, const KeptLayouts& kept) {
   std::vector<EngineVar*> reads{x.var()}, writes{y.var()};
   writes.insert(writes.end(), st.after.begin(), st.after.end());
   PushOptions opt;
-  opt.name = "Pooling";
+  opt.name = n.op->name.c_str();
+  const bool lrn = is_op(n, "LRN");
   Engine::get().push(
-      [params = n.params, x, y, in, out] {
+      [params = n.params, x, y, in, out, lrn] {
         try {
-          ops::nn::pooling_kept(params, x.blob(), *in, y.blob(), out.get());
+          if (lrn) {
+            ops::nn::lrn_kept(params, x.blob(), *in, y.blob(), out.get());
+          } else {
+            ops::nn::pooling_kept(params, x.blob(), *in, y.blob(), out.get());
+          }
         } catch (Error& e) {
-          if (e.op_name().empty()) e.with_op("Pooling");
+          if (e.op_name().empty()) e.with_op(lrn ? "LRN" : "Pooling");
           throw;
         }
       },

@@ -3,6 +3,7 @@
 // data (BatchNorm keeps its parameters and statistics in float32 then, as MXNet does) and in
 // the data type otherwise.
 #include "core/ops/nn_util.h"
+#include "core/ops/nn_kept_layouts.h"
 #include "core/ops/nn_onednn.h"
 
 namespace mxn::ops::nn {
@@ -327,6 +328,13 @@ void check_lrn(const OpParams& p, const Shape& d) {
   MXN_CHECK(n >= 1 && n % 2 == 1, ErrorCode::kInvalidArg, "nsize must be a positive odd number, got ",
             n);
 }
+
+#if MXN_USE_ONEDNN
+onednn::LrnShape lrn_shape(const OpParams& p, const Shape& d) {
+  return {d[0], d[1], d[2], d[3], p.get_int("nsize"), static_cast<float>(p.get_float("alpha")),
+          static_cast<float>(p.get_float("beta")), static_cast<float>(p.get_float("knorm"))};
+}
+#endif
 
 // n^-beta. AlexNet's (and MXNet's default) beta 0.75 as 1 / (sqrt(n) sqrt(sqrt(n))): square
 // roots are exact in IEEE arithmetic, so it is fast, vectorises, and gives the same bits on
@@ -723,10 +731,7 @@ MXN_REGISTER_OP(LRN)
       const bool keep_norm = !ctx.output_unused(1);  // only a backward pass reads it
 #if MXN_USE_ONEDNN
       if (!keep_norm && in[0].dtype == DType::kFloat32 &&
-          onednn::lrn_forward(N, C, d[2], d[3], nsize, static_cast<float>(p.get_float("alpha")),
-                              static_cast<float>(p.get_float("beta")),
-                              static_cast<float>(p.get_float("knorm")), in[0].ptr<float>(),
-                              out[0].ptr<float>())) {
+          onednn::lrn_forward(lrn_shape(p, d), in[0].ptr<float>(), out[0].ptr<float>())) {
         return;
       }
 #endif
@@ -795,5 +800,31 @@ MXN_REGISTER_OP(_backward_LRN)
                            });
       });
     });
+
+std::shared_ptr<const onednn::ActLayout> lrn_kept_output(const OpParams& p, const Shape& data,
+                                                         DType dtype,
+                                                         const onednn::ActLayout& in) {
+#if MXN_USE_ONEDNN
+  if (dtype == DType::kFloat32 && data.ndim() == 4) {
+    check_lrn(p, data);
+    return onednn::lrn_kept_output(lrn_shape(p, data), in);
+  }
+#else
+  (void)p, (void)data, (void)dtype, (void)in;
+#endif
+  return nullptr;
+}
+
+void lrn_kept(const OpParams& p, const TBlob& x, const onednn::ActLayout& in, const TBlob& y,
+              const onednn::ActLayout* out) {
+#if MXN_USE_ONEDNN
+  if (onednn::lrn_forward_kept(lrn_shape(p, x.shape), in, out, x.ptr<float>(), y.ptr<float>())) {
+    return;
+  }
+#else
+  (void)p, (void)x, (void)in, (void)y, (void)out;
+#endif
+  throw Error(ErrorCode::kInternal, "LRN: run on a kept layout it cannot read");
+}
 
 }  // namespace mxn::ops::nn

@@ -179,8 +179,8 @@ struct Forward : ForwardBase {
 
 // oneDNN's reference kernels for pooling and LRN are slower than the portable ones (VGG-16's
 // first 2x2 pooling: 50 ms against 12): where it offers no jit kernel, decline.
-void require_jit(const dnnl::primitive_desc_base& pd) {
-  if (std::string(pd.impl_info_str()).rfind("jit", 0) != 0) {
+void require_jit(const dnnl::primitive_desc_base& pd) {  // "jit:avx2", "lrn_jit:avx512_common"
+  if (std::string(pd.impl_info_str()).find("jit") == std::string::npos) {
     throw dnnl::error(dnnl_unimplemented, "no jit kernel");
   }
 }
@@ -278,17 +278,19 @@ struct PoolingBackward {
 };
 
 // Across-channel LRN on NCHW, inference; only oneDNN's jit kernels.
+// Across-channel LRN, inference, in one layout (`tag`); only oneDNN's jit kernels.
 struct Lrn {
   dnnl::lrn_forward prim;
   memory::desc md, scratch;
-  Lrn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta, float k)
-      : md(plain({N, C, H, W}, Tag::nchw)) {
+  Reorder to_nchw;  // of its output, for a kept input whose output is wanted in NCHW
+  Lrn(const LrnShape& g, Tag tag) : md(plain({g.N, g.C, g.H, g.W}, tag)) {
     const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                       dnnl::algorithm::lrn_across_channels, md, n, alpha, beta,
-                                       k);
+                                       dnnl::algorithm::lrn_across_channels, md, g.n, g.alpha,
+                                       g.beta, g.k);
     const dnnl::lrn_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
     require_jit(pd);
     scratch = pd.scratchpad_desc();
+    to_nchw.init(md, plain({g.N, g.C, g.H, g.W}, Tag::nchw));
     prim = dnnl::lrn_forward(pd);
   }
 };
@@ -587,6 +589,26 @@ struct PoolingBlocked {
 bool pool_divides_as_mxnet(const PoolShape& g);
 Key pool_key(const PoolShape& g);
 
+// A primitive from kept x (src) to y in dst's layout when out is not null (it must be dst),
+// else, through workspace and to_nchw, in NCHW.
+void run_kept(const dnnl::primitive& prim, const memory::desc& src, const memory::desc& dst,
+              const memory::desc& scratch, const Reorder& to_nchw, const ActLayout* out,
+              const float* x, float* y) {
+  MXN_CHECK(out == nullptr || out->md == dst, ErrorCode::kInternal,
+            "an output is wanted in a layout its primitive does not write");
+  try {
+    Call c;
+    const memory d = out != nullptr || !to_nchw.needed ? c.wrap(dst, y) : c.fresh(dst);
+    c.run(prim, {{DNNL_ARG_SRC, c.wrap(src, x)}, {DNNL_ARG_DST, d}}, scratch);
+    if (out == nullptr && to_nchw.needed) {
+      c.run(to_nchw.prim, {{DNNL_ARG_FROM, d}, {DNNL_ARG_TO, c.wrap(plain(dst.dims(), Tag::nchw), y)}},
+            to_nchw.scratch);
+    }
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+}
+
 std::shared_ptr<PoolingBlocked> pooling_blocked(const PoolShape& g, const ActLayout& in) {
   if (!pool_divides_as_mxnet(g) || !(in.md == plain({g.N, g.C, g.H, g.W}, in.tag))) {
     return nullptr;
@@ -613,16 +635,7 @@ bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout*
                        const float* x, float* y) {
   const std::shared_ptr<PoolingBlocked> e = pooling_blocked(g, in);
   if (!e) return false;
-  MXN_CHECK(out == nullptr || out->md == e->dst, ErrorCode::kInternal,
-            "pooling: its output is wanted in a layout its primitive does not write");
-  try {
-    Call c;
-    const memory dst = out != nullptr ? c.wrap(e->dst, y) : c.fresh(e->dst);
-    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, dst}}, e->scratch);
-    if (out == nullptr) c.back(e->to_nchw, dst, plain({g.N, g.C, g.OH, g.OW}, Tag::nchw), y);
-  } catch (const dnnl::error& err) {
-    rethrow(err);
-  }
+  run_kept(e->prim, e->src, e->dst, e->scratch, e->to_nchw, out, x, y);
   return true;
 }
 
@@ -736,18 +749,38 @@ bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* d
   return true;
 }
 
-bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta,
-                 float k, const float* x, float* y) {
-  if (!work_wanted(N * C * H * W, N * C * H * W * n)) return false;
+namespace {
+// The LRN entry for layout `tag` (`id` tells the formats apart in the key).
+std::shared_ptr<Lrn> lrn_entry(const LrnShape& g, Tag tag, int64_t id) {
   int64_t a_bits = 0, b_bits = 0, k_bits = 0;
-  std::memcpy(&a_bits, &alpha, sizeof(float));
-  std::memcpy(&b_bits, &beta, sizeof(float));
-  std::memcpy(&k_bits, &k, sizeof(float));
-  const Key key{{8, 0, N, C, H, W, n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
-  const std::shared_ptr<Lrn> e =
-      cached<Lrn>(key, [&] { return std::make_shared<Lrn>(N, C, H, W, n, alpha, beta, k); });
+  std::memcpy(&a_bits, &g.alpha, sizeof(float));
+  std::memcpy(&b_bits, &g.beta, sizeof(float));
+  std::memcpy(&k_bits, &g.k, sizeof(float));
+  const Key key{{8, id, g.N, g.C, g.H, g.W, g.n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
+  return cached<Lrn>(key, [&] { return std::make_shared<Lrn>(g, tag); });
+}
+}  // namespace
+
+bool lrn_forward(const LrnShape& g, const float* x, float* y) {
+  const int64_t n = g.N * g.C * g.H * g.W;
+  if (!work_wanted(n, n * g.n)) return false;
+  const std::shared_ptr<Lrn> e = lrn_entry(g, Tag::nchw, 0);
   if (!e) return false;
   run_src_dst(e->prim, e->md, e->md, e->scratch, x, y);
+  return true;
+}
+
+std::shared_ptr<const ActLayout> lrn_kept_output(const LrnShape& g, const ActLayout& in) {
+  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
+  if (!e || !(e->md == in.md)) return nullptr;
+  return std::make_shared<const ActLayout>(in);
+}
+
+bool lrn_forward_kept(const LrnShape& g, const ActLayout& in, const ActLayout* out,
+                      const float* x, float* y) {
+  if (!lrn_kept_output(g, in)) return false;
+  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
+  run_kept(e->prim, e->md, e->md, e->scratch, e->to_nchw, out, x, y);
   return true;
 }
 

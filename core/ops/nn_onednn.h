@@ -72,8 +72,11 @@ bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* d
 // MXNet's LRN; inference only (the backward reads a normaliser oneDNN does not give). False
 // (nothing written) when oneDNN has only a reference kernel for it or mode/threshold say no
 // (kMinPoolWork elements x n).
-bool lrn_forward(int64_t N, int64_t C, int64_t H, int64_t W, int64_t n, float alpha, float beta,
-                 float k, const float* x, float* y);
+struct LrnShape {
+  int64_t N, C, H, W, n;
+  float alpha, beta, k;
+};
+bool lrn_forward(const LrnShape& g, const float* x, float* y);
 
 // ---- inference with post-operations (nn_conv_chain.cc) ----------------------------------------
 // After the convolution and its bias: add another array of the output's shape (sum), then ReLU.
@@ -119,6 +122,11 @@ std::shared_ptr<const ActLayout> pool_kept_output(const PoolShape& g, const ActL
 // pool_kept_output is null.
 bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout* out,
                        const float* x, float* y);
+// LRN (as lrn_forward) of x kept in layout `in`: its output's layout (in's), or null where
+// oneDNN has no jit kernel for it; and the run, y in `out` or, when out is null, in NCHW.
+std::shared_ptr<const ActLayout> lrn_kept_output(const LrnShape& g, const ActLayout& in);
+bool lrn_forward_kept(const LrnShape& g, const ActLayout& in, const ActLayout* out,
+                      const float* x, float* y);
 // Where not null, the array is (x, addend) or is to be written (y) in this layout: the data
 // in any kept layout (reordered when the primitive reads another), the addend and the output
 // in chain_output_layout's.

@@ -391,6 +391,11 @@ def _pooling_between_chains(pool_type="max", **kw):
     return make
 
 
+def _lrn_between_chains():
+    c1 = _chain(mx.sym.Variable("data"), 16, "c1")
+    return _chain(mx.sym.LRN(c1, nsize=5, alpha=1e-4, beta=0.75, knorm=2.0), 16, "c2")
+
+
 def _global_pooling_into_fc():
     c1 = _chain(mx.sym.Variable("data"), 16, "c1")
     p = mx.sym.Pooling(c1, kernel=(1, 1), global_pool=True, pool_type="avg")
@@ -441,15 +446,23 @@ HANDOFFS = [
     ("average-pooling-past-the-padding",
      _pooling_between_chains("avg", pooling_convention="full"), (2, 16, 14, 14), 0),
     ("global-pooling-into-fc", _global_pooling_into_fc, (2, 16, 7, 7), 1),
+    ("lrn-between-chains", _lrn_between_chains, (2, 16, 10, 10), 2),
     ("concat-of-chains", _concat_of_chains(), (2, 16, 9, 9), 3),
     ("concat-with-an-nchw-input", _concat_of_chains(False), (2, 16, 9, 9), 0),
     ("inception-module", _inception_module, (2, 32, 14, 14), None),
     # one image: brgconv kernels on channels-last (nhwc) values; Concat copies pixel by pixel
     ("one-image-concat-of-chains", _concat_of_chains(), (1, 16, 9, 9), 3),
     ("one-image-max-pooling", _pooling_between_chains(), (1, 16, 13, 13), 2),
+    ("one-image-lrn", _lrn_between_chains, (1, 16, 10, 10), 2),
     ("one-image-residual-units", _residual_units, (1, 16, 12, 12), None),
     ("one-image-inception-module", _inception_module, (1, 32, 14, 14), None),
 ]
+
+
+# oneDNN's LRN kernel for blocked and channels-last values (AVX-512) rounds differently from
+# its kernel for NCHW (AVX2) in the last bit, which the next convolution carries: those graphs
+# agree to float32 rounding.
+ROUNDED = {"lrn-between-chains", "one-image-lrn"}
 
 
 @pytest.mark.parametrize("case", HANDOFFS, ids=[c[0] for c in HANDOFFS])
@@ -457,7 +470,8 @@ def test_handoffs_in_onednn_layout_give_the_same_bytes(case, monkeypatch):
     """Fused chains, Pooling and Concat hand values on in oneDNN's layout, only where nothing
     else reads them (another operator, the graph's outputs) and the readers take that layout.
     The results are the same bytes as with every hand-off through NCHW
-    (MXNEXT_CHAIN_LAYOUTS=0), and within float32 rounding of the operators run one by one."""
+    (MXNEXT_CHAIN_LAYOUTS=0; ROUNDED: to float32 rounding), and within float32 rounding of the
+    operators run one by one."""
     name, make, shape, want_kept = case
     sym = make()
     ex = _bind(sym, {"data": shape})
@@ -470,7 +484,10 @@ def test_handoffs_in_onednn_layout_give_the_same_bytes(case, monkeypatch):
     through_nchw.forward(is_train=False)
     assert _report(through_nchw)["kept_layouts"] == 0
     for g, r in zip(got, through_nchw.outputs):
-        assert g.tobytes() == r.asnumpy().tobytes()
+        if name in ROUNDED:
+            np.testing.assert_allclose(g, r.asnumpy(), rtol=1e-5, atol=1e-6)
+        else:
+            assert g.tobytes() == r.asnumpy().tobytes()
     monkeypatch.setenv("MXNEXT_FUSE", "0")
     plain = _bind(sym, {"data": shape})
     plain.forward(is_train=False)
