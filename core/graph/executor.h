@@ -78,9 +78,9 @@ class Executor {
   // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
   // operators decide at every call).
   bool chain_fusable(const ConvChain& c) const;
-  // Which values an inference forward keeps in oneDNN's channel-blocked layout
-  // (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s] where that is
-  // not null. Fused chains, Pooling, LRN and Concat hand them on without reordering to NCHW.
+  // Which values an inference forward keeps in oneDNN's layouts, channel-blocked or
+  // channels-last (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s]
+  // where that is not null. Fused chains, Pooling, LRN and Concat hand them on without reordering to NCHW.
   struct KeptLayouts {
     std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> out;
     // The layout of value e (null: NCHW).

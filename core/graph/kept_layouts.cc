@@ -3,9 +3,9 @@
 // layout, Pooling and LRN keep their input's format, and Concat along channels of values in
 // one format moves the bytes it moves in NCHW (blocked formats, onednn::block_channels) or
 // copies pixel by pixel (channels-last), so a value passed only between such steps need not be
-// reordered to NCHW and back. A value stays NCHW where anything else
-// reads it (another operator, the graph's outputs), where a chain needs it as its addend in
-// another layout, or where more than one reader would have to reorder it.
+// reordered to NCHW and back. A value stays NCHW where anything else reads it (another
+// operator, the graph's outputs), where a chain needs it as its addend in another layout, or
+// where more than one reader would have to reorder it.
 #include <algorithm>
 
 #include "core/base/env.h"

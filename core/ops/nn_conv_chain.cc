@@ -118,30 +118,32 @@ std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
   return p;
 }
 
-std::shared_ptr<const onednn::ActLayout> ConvChainKernel::data_layout(
-    const Shape& data, const Shape& weight) const {
+namespace {
+// The chain's data layout, or its output layout (output), for these shapes.
+std::shared_ptr<const onednn::ActLayout> chain_layout(const ConvChainSpec& spec,
+                                                      const Shape& data, const Shape& weight,
+                                                      bool output) {
 #if MXN_USE_ONEDNN
   onednn::ConvShape g;
-  if (conv_shape_2d(spec_.conv, data, weight, &g)) {
-    return onednn::chain_data_layout(g, {spec_.add, spec_.relu});
+  if (conv_shape_2d(spec.conv, data, weight, &g)) {
+    const onednn::PostOps ops{spec.add, spec.relu};
+    return output ? onednn::chain_output_layout(g, ops) : onednn::chain_data_layout(g, ops);
   }
 #else
-  (void)data, (void)weight;
+  (void)spec, (void)data, (void)weight, (void)output;
 #endif
   return nullptr;
+}
+}  // namespace
+
+std::shared_ptr<const onednn::ActLayout> ConvChainKernel::data_layout(
+    const Shape& data, const Shape& weight) const {
+  return chain_layout(spec_, data, weight, false);
 }
 
 std::shared_ptr<const onednn::ActLayout> ConvChainKernel::output_layout(
     const Shape& data, const Shape& weight) const {
-#if MXN_USE_ONEDNN
-  onednn::ConvShape g;
-  if (conv_shape_2d(spec_.conv, data, weight, &g)) {
-    return onednn::chain_output_layout(g, {spec_.add, spec_.relu});
-  }
-#else
-  (void)data, (void)weight;
-#endif
-  return nullptr;
+  return chain_layout(spec_, data, weight, true);
 }
 
 void ConvChainKernel::run(const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,

@@ -229,22 +229,27 @@ memory::dims pool_pad_r(const PoolShape& g) {
   return {(g.OH - 1) * g.sh + g.kh - g.H - g.ph, (g.OW - 1) * g.sw + g.kw - g.W - g.pw};
 }
 
-dnnl::pooling_forward::desc pool_desc(const PoolShape& g, dnnl::prop_kind kind) {
-  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, Tag::nchw),
-                                     plain({g.N, g.C, g.OH, g.OW}, Tag::nchw), {g.sh, g.sw},
+dnnl::pooling_forward::desc pool_desc(const PoolShape& g, dnnl::prop_kind kind,
+                                      Tag tag = Tag::nchw) {
+  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, tag),
+                                     plain({g.N, g.C, g.OH, g.OW}, tag), {g.sh, g.sw},
                                      {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
 }
 
+// Pooling forward (inference) in one layout (`tag`), and the reorder of its output to NCHW
+// (for a kept input whose output is wanted in NCHW).
 struct Pooling {
   dnnl::pooling_forward prim;
   memory::desc src, dst, scratch;
-  explicit Pooling(const PoolShape& g) {
+  Reorder to_nchw;
+  Pooling(const PoolShape& g, Tag tag) {
     const dnnl::pooling_forward::primitive_desc pd(
-        pool_desc(g, dnnl::prop_kind::forward_inference), user_scratchpad(), cpu_engine());
+        pool_desc(g, dnnl::prop_kind::forward_inference, tag), user_scratchpad(), cpu_engine());
     require_jit(pd);
     src = pd.src_desc();
     dst = pd.dst_desc();
     scratch = pd.scratchpad_desc();
+    to_nchw.init(dst, plain({g.N, g.C, g.OH, g.OW}, Tag::nchw));
     prim = dnnl::pooling_forward(pd);
   }
 };
@@ -545,14 +550,14 @@ namespace {
 // The formats kept between steps. In the blocked ones, one image's channels c..c+block-1 are
 // one contiguous run, so a concatenation along channels moves the same bytes as in NCHW;
 // channels-last values are concatenated pixel by pixel (concat_channels_last).
-constexpr std::pair<Tag, int64_t> kBlocked[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}, {Tag::nhwc, 0}};
+constexpr std::pair<Tag, int64_t> kKeptFormats[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}, {Tag::nhwc, 0}};
 
 // md as a kept layout: one of those formats, taking no more bytes than NCHW (no padded channel
 // block); else null.
-std::shared_ptr<const ActLayout> blocked_layout(const memory::desc& md) {
+std::shared_ptr<const ActLayout> kept_layout(const memory::desc& md) {
   const memory::dims d = md.dims();
   if (d.size() != 4) return nullptr;
-  for (const auto& [tag, block] : kBlocked) {
+  for (const auto& [tag, block] : kKeptFormats) {
     if ((block == 0 || d[1] % block == 0) && md == plain(d, tag)) {
       return std::make_shared<const ActLayout>(ActLayout{md, tag, block});
     }
@@ -565,26 +570,6 @@ std::shared_ptr<ForwardPostOps> whole_batch_entry(const ConvShape& g, PostOps op
   if (images_per_call(g) != g.N) return nullptr;
   return entry<ForwardPostOps>(g, kind_of(ops), true, ops);
 }
-
-// Pooling from and to one blocked format, and the reorder of its output to NCHW.
-struct PoolingBlocked {
-  dnnl::pooling_forward prim;
-  memory::desc src, dst, scratch;
-  Reorder to_nchw;
-  PoolingBlocked(const PoolShape& g, Tag tag) {
-    const auto kind = dnnl::prop_kind::forward_inference;
-    const dnnl::pooling_forward::desc desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, tag),
-                                           plain({g.N, g.C, g.OH, g.OW}, tag), {g.sh, g.sw},
-                                           {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
-    const dnnl::pooling_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
-    require_jit(pd);
-    src = pd.src_desc();
-    dst = pd.dst_desc();
-    scratch = pd.scratchpad_desc();
-    to_nchw.init(dst, plain({g.N, g.C, g.OH, g.OW}, Tag::nchw));
-    prim = dnnl::pooling_forward(pd);
-  }
-};
 
 bool pool_divides_as_mxnet(const PoolShape& g);
 Key pool_key(const PoolShape& g);
@@ -609,14 +594,14 @@ void run_kept(const dnnl::primitive& prim, const memory::desc& src, const memory
   }
 }
 
-std::shared_ptr<PoolingBlocked> pooling_blocked(const PoolShape& g, const ActLayout& in) {
+// The pooling entry for kept x in layout `in`, or null.
+std::shared_ptr<Pooling> pooling_kept_entry(const PoolShape& g, const ActLayout& in) {
   if (!pool_divides_as_mxnet(g) || !(in.md == plain({g.N, g.C, g.H, g.W}, in.tag))) {
     return nullptr;
   }
   Key k = pool_key(g);
-  k.v[0] = 9;
-  k.v[14] = in.block + 1;
-  return cached<PoolingBlocked>(k, [&] { return std::make_shared<PoolingBlocked>(g, in.tag); });
+  k.v[14] = in.block + 1;  // the format (0 for NCHW's entries)
+  return cached<Pooling>(k, [&] { return std::make_shared<Pooling>(g, in.tag); });
 }
 }  // namespace
 
@@ -627,13 +612,13 @@ std::shared_ptr<const ActLayout> same_format(const ActLayout& l, int64_t N, int6
 }
 
 std::shared_ptr<const ActLayout> pool_kept_output(const PoolShape& g, const ActLayout& in) {
-  const std::shared_ptr<PoolingBlocked> e = pooling_blocked(g, in);
-  return e ? blocked_layout(e->dst) : nullptr;
+  const std::shared_ptr<Pooling> e = pooling_kept_entry(g, in);
+  return e ? kept_layout(e->dst) : nullptr;
 }
 
 bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout* out,
                        const float* x, float* y) {
-  const std::shared_ptr<PoolingBlocked> e = pooling_blocked(g, in);
+  const std::shared_ptr<Pooling> e = pooling_kept_entry(g, in);
   if (!e) return false;
   run_kept(e->prim, e->src, e->dst, e->scratch, e->to_nchw, out, x, y);
   return true;
@@ -641,12 +626,12 @@ bool pool_forward_kept(const PoolShape& g, const ActLayout& in, const ActLayout*
 
 std::shared_ptr<const ActLayout> chain_data_layout(const ConvShape& g, PostOps ops) {
   const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
-  return e ? blocked_layout(e->src) : nullptr;
+  return e ? kept_layout(e->src) : nullptr;
 }
 
 std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps ops) {
   const std::shared_ptr<ForwardPostOps> e = whole_batch_entry(g, ops);
-  return e ? blocked_layout(e->dst) : nullptr;
+  return e ? kept_layout(e->dst) : nullptr;
 }
 
 bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
@@ -719,7 +704,7 @@ Key pool_key(const PoolShape& g) {
 bool pool_forward(const PoolShape& g, const float* x, float* y) {
   if (!pool_wanted(g)) return false;
   const std::shared_ptr<Pooling> e =
-      cached<Pooling>(pool_key(g), [&] { return std::make_shared<Pooling>(g); });
+      cached<Pooling>(pool_key(g), [&] { return std::make_shared<Pooling>(g, Tag::nchw); });
   if (!e) return false;
   run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
   return true;
