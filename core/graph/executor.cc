@@ -7,7 +7,6 @@
 #include "core/base/json.h"
 #include "core/graph/gradient_pass.h"
 #include "core/op/workspace.h"
-#include "core/ops/nn_onednn.h"
 
 namespace mxn {
 
@@ -428,18 +427,7 @@ void Executor::forward(bool is_train) {
       if (c.steps.back() == s) run_conv_chain(c, kept);
       continue;
     }
-    if (!kept.out.empty() && !steps_[s].node->inputs.empty() &&
-        kept.of(*this, steps_[s].node->inputs[0])) {
-      const std::string& op = steps_[s].node->op->name;
-      if (op == "Pooling" || op == "LRN") {
-        run_kept_unary(s, kept);
-        continue;
-      }
-      if (op == "Concat" && kept.out[s] && ops::nn::onednn::block_channels(*kept.out[s]) == 0) {
-        run_kept_concat(s);
-        continue;
-      }
-    }
+    if (run_kept_step(s, kept)) continue;
     const int g = steps_[s].group;
     if (g < 0) {
       run(steps_[s], is_train);

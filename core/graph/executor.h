@@ -93,9 +93,11 @@ class Executor {
   // switches, stay the same).
   const KeptLayouts& kept_layouts(const std::vector<char>& fused);
   void run_conv_chain(const ConvChain& c, const KeptLayouts& kept);
-  // Pooling or LRN step s reading a kept value.
+  // Runs forward step s where it reads a kept value and needs a kernel of its own for it: a
+  // Pooling or LRN, a Concat of channels-last values (blocked ones run the operator
+  // unchanged). False where the step runs as usual.
+  bool run_kept_step(size_t s, const KeptLayouts& kept);
   void run_kept_unary(size_t s, const KeptLayouts& kept);
-  // Concat step s of channels-last values (blocked ones run the operator unchanged).
   void run_kept_concat(size_t s);
   // How many times the chains built their folded weights (memory_report; the tests check
   // that weights are reused while unchanged and rebuilt when changed).

@@ -21,9 +21,11 @@ using Layout = std::shared_ptr<const ops::nn::onednn::ActLayout>;
 
 bool is_op(const Node& n, const char* name) { return !n.is_variable() && n.op->name == name; }
 
+#if MXN_USE_ONEDNN
 bool same(const NodeEntry& a, const NodeEntry& b) {
   return a.node.get() == b.node.get() && a.index == b.index;
 }
+#endif
 
 }  // namespace
 
@@ -52,6 +54,7 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
   kept_fused_ = fused;
   kept_key_ = key;
   kept_.out.assign(num_forward_, nullptr);
+#if MXN_USE_ONEDNN  // (the layouts' functions exist only in builds with oneDNN)
   if (env_int("MXNEXT_CHAIN_LAYOUTS", 1) == 0 ||
       std::none_of(fused.begin(), fused.end(), [](char f) { return f != 0; })) {
     return kept_;
@@ -136,7 +139,26 @@ const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fus
       }
     }
   }
+#endif
   return kept_;
+}
+
+bool Executor::run_kept_step(size_t s, const KeptLayouts& kept) {
+#if MXN_USE_ONEDNN
+  const Node& n = *steps_[s].node;
+  if (kept.out.empty() || n.inputs.empty() || !kept.of(*this, n.inputs[0])) return false;
+  if (is_op(n, "Pooling") || is_op(n, "LRN")) {
+    run_kept_unary(s, kept);
+    return true;
+  }
+  if (is_op(n, "Concat") && kept.out[s] && ops::nn::onednn::block_channels(*kept.out[s]) == 0) {
+    run_kept_concat(s);
+    return true;
+  }
+#else
+  (void)s, (void)kept;
+#endif
+  return false;
 }
 
 void Executor::run_kept_concat(size_t s) {

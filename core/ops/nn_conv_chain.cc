@@ -11,11 +11,19 @@ namespace mxn::ops::nn {
 
 namespace {
 
+#if MXN_USE_ONEDNN
 bool nchw_float32(const ConvChainSpec& spec, const Shape& data, DType dtype) {
   if (dtype != DType::kFloat32 || data.ndim() != 4) return false;
   if (!spec.conv.is_none("layout") && spec.conv.get_string("layout") != "NCHW") return false;
   return !spec.bn || spec.bn_params.get_int("axis") == 1 || spec.bn_params.get_int("axis") == -3;
 }
+
+bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
+  const char* x = static_cast<const char*>(a);
+  const char* y = static_cast<const char*>(b);
+  return x < y + bn && y < x + an;
+}
+#endif
 
 // Index of each input group in the kernel's input list.
 struct Slots {
@@ -29,12 +37,6 @@ struct Slots {
     if (s.add) addend = count++;
   }
 };
-
-bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
-  const char* x = static_cast<const char*>(a);
-  const char* y = static_cast<const char*>(b);
-  return x < y + bn && y < x + an;
-}
 
 }  // namespace
 
