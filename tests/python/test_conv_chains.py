@@ -532,3 +532,41 @@ def test_a_training_forward_after_a_handoff_reads_nchw():
         plain.arg_dict[k][:] = a
     plain.forward(is_train=True)
     assert plain.outputs[0].asnumpy().tobytes() == train_out.tobytes()
+
+
+def test_handoffs_between_fused_and_unfused_chains(monkeypatch):
+    """At the default threshold a small convolution's chain runs unfused, one operator after
+    another on NCHW: a fused chain next to it hands its output over in NCHW, while two fused
+    chains in a row keep theirs."""
+    monkeypatch.setenv("MXNEXT_ONEDNN", "1")
+    d = mx.sym.Variable("data")
+    big1 = _chain(d, 16, "big1")                        # 7.2M multiply-adds: fused
+    small = _chain(big1, 16, "small", kernel=(1, 1))    # 0.8M: below 2^22, unfused
+    big2 = _chain(small, 16, "big2")
+    sym = _chain(big2, 16, "big3")                      # big2 -> big3: kept
+    shape = {"data": (1, 16, 56, 56)}
+    ex = _bind(sym, shape)
+    ex.forward(is_train=False)
+    assert _report(ex)["kept_layouts"] == 1
+    got = ex.outputs[0].asnumpy()
+    monkeypatch.setenv("MXNEXT_CHAIN_LAYOUTS", "0")
+    ref = _bind(sym, shape)
+    ref.forward(is_train=False)
+    assert got.tobytes() == ref.outputs[0].asnumpy().tobytes()
+
+
+def test_kept_layouts_follow_the_chains_fused_at_each_forward(monkeypatch):
+    """The layouts are decided again when the set of fused chains changes between forwards of
+    one executor (oneDNN off and on again): the same results each time."""
+    sym = _concat_of_chains()()
+    ex = _bind(sym, {"data": (2, 16, 9, 9)})
+    results, kept = [], []
+    for mode in ("2", "0", "2"):
+        monkeypatch.setenv("MXNEXT_ONEDNN", mode)
+        ex.forward(is_train=False)
+        results.append(ex.outputs[0].asnumpy())
+        kept.append(_report(ex)["kept_layouts"])
+    assert kept == [3, 0, 3]
+    assert results[0].tobytes() == results[2].tobytes()
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-4,
+                               atol=1e-4 * np.abs(results[1]).max())
