@@ -146,7 +146,7 @@ void Executor::run_conv_chain(const ConvChain& c, const KeptLayouts& kept) {
   writes.push_back(out.var());
   // Every member's memory-plan constraints: the chain's output may be planned in place of a
   // member's (whose step would otherwise have waited for the block's earlier users).
-  for (size_t s : c.steps) writes.insert(writes.end(), steps_[s].after.begin(), steps_[s].after.end());
+  writes.insert(writes.end(), c.after.begin(), c.after.end());
   PushOptions opt;
   opt.name = "conv_chain";
   Engine::get().push(

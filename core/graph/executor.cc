@@ -267,6 +267,14 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
     value_names_.push_back(v.name);
     value_bytes_.push_back(static_cast<size_t>(v.shape.size()) * dtype_size(v.dtype));
   }
+  // Each chain's memory-plan constraints, once: its members' lists overlap a great deal (the
+  // same blocks shared the memory of the convolution's, the BatchNorm's and the ReLU's
+  // outputs), and the engine compares every dependency of an operation with every other.
+  for (ConvChain& c : chains_) {
+    for (size_t m : c.steps) c.after.insert(c.after.end(), steps_[m].after.begin(), steps_[m].after.end());
+    std::sort(c.after.begin(), c.after.end());
+    c.after.erase(std::unique(c.after.begin(), c.after.end()), c.after.end());
+  }
   if (options.fuse_elementwise) find_fusable_runs(consumers, value_index);
   // Backward outputs nothing reads (the gradient of an argument with grad_req null, of the
   // data): their kernels may skip the work.

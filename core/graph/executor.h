@@ -72,6 +72,7 @@ class Executor {
     std::vector<size_t> steps;         // the Convolution, BatchNorm, add, ReLU steps present
     std::vector<NodeEntry> inputs;     // in ConvChainKernel's order
     std::shared_ptr<ops::nn::ConvChainKernel> kernel;
+    std::vector<EngineVar*> after;     // its members' Step::after, each block once
   };
   void find_conv_chains(std::vector<PlannedValue>* values,
                         const std::vector<std::vector<int>>& value_index);
