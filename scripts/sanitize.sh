@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the core unit tests under AddressSanitizer and ThreadSanitizer.
 #
-#   scripts/sanitize.sh            # both
-#   scripts/sanitize.sh asan       # or: tsan
+#   scripts/sanitize.sh              # both
+#   scripts/sanitize.sh asan         # or: tsan
+#   scripts/sanitize.sh asan-python  # not in the default set (about 10 minutes more)
 #
 # build/asan: -DMXN_SANITIZE=address, runs engine_test, runtime_test (storage + base), io_test
 #             and recordio_fuzz (3000 mutated .rec files; FUZZ_ITERATIONS to change).
@@ -11,6 +12,10 @@
 # build/tsan: -DMXN_SANITIZE=thread,  runs engine_test and runtime_test with a smaller random
 #             DAG (MXNEXT_TEST_DAG_OPS, default 20000 here).
 # Only those targets are built (they link mxn_runtime and mxn_io_base: no operators, no BLAS).
+# build/py-asan (asan-python): the library with its operators and oneDNN, and the Python
+#             extension, under -DMXN_SANITIZE=address; runs the Python tests of the executor,
+#             the memory plan, the nn operators, oneDNN and the fused chains with the values
+#             they keep in oneDNN's layouts (libasan and libstdc++ preloaded into Python).
 # Exits non-zero on a build failure, a test failure or any sanitizer report.
 # Environment: JOBS (ninja -j, default 2), TSAN_DAG_OPS; GTEST_FILTER etc. pass through.
 set -euo pipefail
@@ -93,8 +98,31 @@ for which in "${WHICH[@]}"; do
           "${tsan_prefix[@]}" "$ROOT/build/tsan/tests/cpp/$t"
       done
       ;;
+    asan-python)
+      echo "== AddressSanitizer under Python (build/py-asan)"
+      cmake -S "$ROOT" -B "$ROOT/build/py-asan" -G Ninja -DMXN_SANITIZE=address \
+        -DMXN_BUILD_TESTS=OFF -DMXN_BUILD_PYTHON=ON -DPython_EXECUTABLE="$ROOT/.venv/bin/python" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      ninja -C "$ROOT/build/py-asan" -j "$JOBS"
+      pkg="$ROOT/build/py-asan/pkg"  # the package's Python files beside the ASan extension
+      rm -rf "$pkg" && mkdir -p "$pkg"
+      cp -r "$ROOT/bindings/python/mxnext" "$pkg/"
+      cp "$ROOT"/build/py-asan/bindings/python/_core*.so "$pkg/mxnext/"
+      log="$LOGDIR/asan_python.log"
+      rc=0
+      (cd "$ROOT" && LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)" \
+        ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$pkg" .venv/bin/python -m pytest -q \
+        -p no:cacheprovider tests/python/test_conv_chains.py tests/python/test_conv_onednn.py \
+        tests/python/test_memory_plan.py tests/python/test_executor.py tests/python/test_ops_nn.py) \
+        >"$log" 2>&1 || rc=$?
+      printf '%-20s rc=%-3d %s\n' "asan/python" "$rc" "$(tail -1 "$log")"
+      if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log" || [ "$rc" -ne 0 ]; then
+        grep -nE -A60 'ERROR: AddressSanitizer|runtime error:' "$log" | head -150 || tail -30 "$log"
+        status=1
+      fi
+      ;;
     *)
-      echo "unknown sanitizer '$which' (use asan or tsan)" >&2
+      echo "unknown sanitizer '$which' (use asan, tsan or asan-python)" >&2
       exit 2
       ;;
   esac
