@@ -48,15 +48,14 @@ void Executor::find_layout_readers() {
 }
 
 const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fused) {
-  const std::string key = cat(env_int("MXNEXT_CHAIN_LAYOUTS", 1), ",",
-                              env_int("MXNEXT_ONEDNN_CHUNK_BYTES", 0));
+  const bool on = env_int("MXNEXT_CHAIN_LAYOUTS", 1) != 0;
+  const std::string key = cat(on, ",", env_int("MXNEXT_ONEDNN_CHUNK_BYTES", 0));
   if (!kept_.out.empty() && fused == kept_fused_ && key == kept_key_) return kept_;
   kept_fused_ = fused;
   kept_key_ = key;
   kept_.out.assign(num_forward_, nullptr);
 #if MXN_USE_ONEDNN  // (the layouts' functions exist only in builds with oneDNN)
-  if (env_int("MXNEXT_CHAIN_LAYOUTS", 1) == 0 ||
-      std::none_of(fused.begin(), fused.end(), [](char f) { return f != 0; })) {
+  if (!on || std::none_of(fused.begin(), fused.end(), [](char f) { return f != 0; })) {
     return kept_;
   }
   auto fused_chain = [&](size_t s) -> const ConvChain* {

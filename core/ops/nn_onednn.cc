@@ -282,7 +282,6 @@ struct PoolingBackward {
   }
 };
 
-// Across-channel LRN on NCHW, inference; only oneDNN's jit kernels.
 // Across-channel LRN, inference, in one layout (`tag`); only oneDNN's jit kernels.
 struct Lrn {
   dnnl::lrn_forward prim;
@@ -463,15 +462,6 @@ class Call {
 
 [[noreturn]] void rethrow(const dnnl::error& e) {
   throw Error(ErrorCode::kInternal, cat("oneDNN: ", e.what()));
-}
-
-// A forward primitive with args (all but its output) writing dst, then dst copied into the
-// user's y where the layouts differ.
-void run_forward(Call& c, const ForwardBase& e, std::unordered_map<int, memory> args,
-                 const memory& dst, float* y) {
-  args.emplace(DNNL_ARG_DST, dst);
-  c.run(e.prim, std::move(args), e.scratch);
-  c.back(e.dst_r, dst, e.u_dst, y);
 }
 
 // A primitive with one input (src) and one output (dst) on the user's arrays.
@@ -744,6 +734,12 @@ std::shared_ptr<Lrn> lrn_entry(const LrnShape& g, Tag tag, int64_t id) {
   const Key key{{8, id, g.N, g.C, g.H, g.W, g.n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
   return cached<Lrn>(key, [&] { return std::make_shared<Lrn>(g, tag); });
 }
+
+// The LRN entry for kept x in layout `in`, or null.
+std::shared_ptr<Lrn> lrn_kept_entry(const LrnShape& g, const ActLayout& in) {
+  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
+  return e && e->md == in.md ? e : nullptr;
+}
 }  // namespace
 
 bool lrn_forward(const LrnShape& g, const float* x, float* y) {
@@ -756,15 +752,13 @@ bool lrn_forward(const LrnShape& g, const float* x, float* y) {
 }
 
 std::shared_ptr<const ActLayout> lrn_kept_output(const LrnShape& g, const ActLayout& in) {
-  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
-  if (!e || !(e->md == in.md)) return nullptr;
-  return std::make_shared<const ActLayout>(in);
+  return lrn_kept_entry(g, in) ? std::make_shared<const ActLayout>(in) : nullptr;
 }
 
 bool lrn_forward_kept(const LrnShape& g, const ActLayout& in, const ActLayout* out,
                       const float* x, float* y) {
-  if (!lrn_kept_output(g, in)) return false;
-  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
+  const std::shared_ptr<Lrn> e = lrn_kept_entry(g, in);
+  if (!e) return false;
   run_kept(e->prim, e->md, e->md, e->scratch, e->to_nchw, out, x, y);
   return true;
 }
@@ -790,7 +784,10 @@ bool conv_forward(const ConvShape& g, const float* x, const float* w, const floa
     args.emplace(DNNL_ARG_SRC, c.in(e->src_r, e->u_src, e->src, x));
     args.emplace(DNNL_ARG_WEIGHTS, c.in(e->wei_r, e->u_wei, e->wei, w));
     if (b != nullptr) args.emplace(DNNL_ARG_BIAS, c.wrap(e->u_bias, b));
-    run_forward(c, *e, std::move(args), c.out(e->dst_r, e->u_dst, e->dst, y), y);
+    const memory dst = c.out(e->dst_r, e->u_dst, e->dst, y);
+    args.emplace(DNNL_ARG_DST, dst);
+    c.run(e->prim, std::move(args), e->scratch);
+    c.back(e->dst_r, dst, e->u_dst, y);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }
