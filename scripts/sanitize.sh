@@ -113,7 +113,8 @@ for which in "${WHICH[@]}"; do
       (cd "$ROOT" && LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)" \
         ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$pkg" .venv/bin/python -m pytest -q \
         -p no:cacheprovider tests/python/test_conv_chains.py tests/python/test_conv_onednn.py \
-        tests/python/test_memory_plan.py tests/python/test_executor.py tests/python/test_ops_nn.py) \
+        tests/python/test_train_layouts.py tests/python/test_memory_plan.py \
+        tests/python/test_executor.py tests/python/test_ops_nn.py) \
         >"$log" 2>&1 || rc=$?
       printf '%-20s rc=%-3d %s\n' "asan/python" "$rc" "$(tail -1 "$log")"
       if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log" || [ "$rc" -ne 0 ]; then

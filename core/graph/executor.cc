@@ -234,6 +234,8 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
 
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
   if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = options.fuse_conv_chains = false;
+  if (env_int("MXNEXT_TRAIN_LAYOUTS", 1) == 0) options.train_layouts = false;
+  if (options.train_layouts) find_train_layouts(values, value_index);
   if (options.fuse_conv_chains) {
     find_conv_chains(&values, value_index);
     find_layout_readers();
@@ -302,7 +304,8 @@ void Executor::run(Step& step, bool is_train) {
   in.reserve(n.inputs.size());
   for (const NodeEntry& e : n.inputs) in.push_back(value_of(e));
   try {
-    invoke_op(*n.op, in, n.params, &step.outputs, is_train, step.unused, &step.after);
+    invoke_op(*n.op, in, n.params, &step.outputs, is_train, step.unused, &step.after,
+              is_train ? step.blocked : BlockedIO{});
   } catch (Error& e) {
     if (e.message().rfind("node '", 0) != 0) e.prefix(cat("node '", n.name, "'"));
     throw;
@@ -525,7 +528,8 @@ std::string Executor::memory_report() const {
                outs = total(outputs_);
   out += cat("], \"fused_runs\": ", groups_.size(), ", \"conv_chains\": ", chains_.size(),
              ", \"conv_chain_builds\": ", conv_chain_builds(),
-             ", \"kept_layouts\": ", kept_outputs_, ", \"num_values\": ", value_names_.size(),
+             ", \"kept_layouts\": ", kept_outputs_,
+             ", \"train_blocked_values\": ", train_blocked_values_, ", \"num_values\": ", value_names_.size(),
              ", \"unplanned_bytes\": ",
              plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,
              ", \"inplace_saved_bytes\": ", plan_.inplace_saved_bytes,

@@ -31,6 +31,10 @@ struct ExecutorOptions {
   // one oneDNN convolution with the BatchNorm folded in (core/graph/conv_chains.cc;
   // MXNEXT_FUSE=0: off).
   bool fuse_conv_chains = true;
+  // Training forwards and the backward keep the values passed between convolutions (through
+  // BatchNorm, ReLU, adds, pooling) channel-blocked, in oneDNN's layout
+  // (core/graph/train_layouts.cc; MXNEXT_TRAIN_LAYOUTS=0: off).
+  bool train_layouts = true;
 };
 
 class Executor {
@@ -61,6 +65,7 @@ class Executor {
     std::vector<EngineVar*> after = {};  // blocks sharing its outputs' memory (memory_plan.h)
     std::vector<size_t> readers = {};    // forward steps reading output 0 (forward steps)
     bool head = false;                   // output 0 is one of the graph's outputs
+    BlockedIO blocked = {};  // arrays it reads or writes channel-blocked in training
   };
   const NDArray& value_of(const NodeEntry& e) const;
   void run(Step& step, bool is_train);
@@ -100,6 +105,10 @@ class Executor {
   bool run_kept_step(size_t s, const KeptLayouts& kept);
   void run_kept_unary(size_t s, const KeptLayouts& kept);
   void run_kept_concat(size_t s);
+  // Which values training keeps channel-blocked (core/graph/train_layouts.cc): sets each step's
+  // Step::blocked (bind time).
+  void find_train_layouts(const std::vector<PlannedValue>& values,
+                          const std::vector<std::vector<int>>& value_index);
   // How many times the chains built their folded weights (memory_report; the tests check
   // that weights are reused while unchanged and rebuilt when changed).
   int64_t conv_chain_builds() const;
@@ -124,6 +133,7 @@ class Executor {
   std::vector<char> kept_fused_;
   std::string kept_key_;
   int64_t kept_outputs_ = 0;          // values kept in oneDNN's layout by the last forward
+  int64_t train_blocked_values_ = 0;  // values training keeps channel-blocked
   MemoryPlan plan_;
   std::vector<std::string> value_names_;
   std::vector<size_t> value_bytes_;

@@ -80,7 +80,7 @@ void random_reserve(uint64_t count, uint64_t* seed, uint64_t* counter) {
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params_in, const std::vector<NDArray>* outputs,
                                bool is_train, uint32_t unused_outputs,
-                               const std::vector<EngineVar*>* after) {
+                               const std::vector<EngineVar*>* after, BlockedIO blocked) {
   OpParams params = params_in;
   try {
     MXN_CHECK(&params.op() == &op || params.op().name == op.backward_of, ErrorCode::kInternal,
@@ -156,6 +156,7 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
     ctx.dev = dev;
     ctx.is_train = is_train;
     ctx.unused_outputs = unused_outputs;
+    ctx.blocked = blocked;
     size_t total_bytes = 0;
     std::vector<TBlob> in_blobs, out_blobs;
     std::vector<std::shared_ptr<Chunk>> keep;  // storage stays alive until the kernel ran

@@ -12,6 +12,19 @@
 
 namespace mxn {
 
+// Which inputs and outputs of a call hold (N, C, H, W) values stored channel-blocked (nChw16c
+// or nChw8c: `block` channels a block, C a multiple of it) instead of NCHW. Set only by the
+// executor's training layouts (core/graph/train_layouts.cc), only for the operators that read
+// it: Convolution, BatchNorm, Pooling and their backwards (element-wise operators, on values
+// of one layout, need not know).
+struct BlockedIO {
+  uint32_t inputs = 0, outputs = 0;  // bit i: input / output i
+  int64_t block = 0;
+  bool any() const { return (inputs | outputs) != 0; }
+  bool input(int i) const { return i < 32 && ((inputs >> i) & 1u) != 0; }
+  bool output(int i) const { return i < 32 && ((outputs >> i) & 1u) != 0; }
+};
+
 struct OpContext {
   Device dev;
   uint64_t seed = 0;     // counter-based randomness: key ...
@@ -21,6 +34,8 @@ struct OpContext {
   // none). A kernel may leave such an output unwritten and skip its work.
   uint32_t unused_outputs = 0;
   bool output_unused(int i) const { return i < 32 && ((unused_outputs >> i) & 1u) != 0; }
+  // Arrays stored channel-blocked instead of NCHW (the executor's training layouts).
+  BlockedIO blocked;
 };
 
 // Graph nodes (core/graph/node.h), named here for the gradient hook.
@@ -153,7 +168,8 @@ std::string op_schema_to_json(std::vector<const OpDef*> ops);  // sorted by name
 std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inputs,
                                const OpParams& params, const std::vector<NDArray>* outputs,
                                bool is_train = false, uint32_t unused_outputs = 0,
-                               const std::vector<EngineVar*>* after = nullptr);
+                               const std::vector<EngineVar*>* after = nullptr,
+                               BlockedIO blocked = {});
 
 // Counter-based randomness (Philox4x32-10): the global seed and the next free counter.
 void random_seed(uint64_t seed);

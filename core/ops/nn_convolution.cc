@@ -618,19 +618,22 @@ bool dnnl_dtype(const std::vector<TBlob>& out) { return out[0].dtype == DType::k
 #if MXN_USE_ONEDNN
 // A batch runs in chunks of images (onednn::images_per_call); the weight and bias gradients
 // are summed over chunks.
-bool dnnl_forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) {
+bool dnnl_forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y,
+                  onednn::ActFormats f = {}) {
   onednn::ConvShape s = dnnl_shape(g);
   if (!onednn::wanted(s)) return false;
   const int64_t m = onednn::images_per_call(s);
   for (int64_t n0 = 0; n0 < g.N; n0 += m) {
     s.N = std::min(m, g.N - n0);
-    if (!onednn::conv_forward(s, x + n0 * g.C * g.HW(), w, b, y + n0 * g.F * g.P())) return false;
+    if (!onednn::conv_forward(s, x + n0 * g.C * g.HW(), w, b, y + n0 * g.F * g.P(), f)) {
+      return false;
+    }
   }
   return true;
 }
 
 bool dnnl_backward(const ConvGeom& g, const float* dy, const float* x, const float* w, float* dx,
-                   float* dw, float* db) {
+                   float* dw, float* db, onednn::ActFormats f = {}) {
   onednn::ConvShape s = dnnl_shape(g);
   if (!onednn::wanted(s)) return false;
   const int64_t m = onednn::images_per_call(s), wsize = g.F * g.K();
@@ -643,7 +646,7 @@ bool dnnl_backward(const ConvGeom& g, const float* dy, const float* x, const flo
     if (!onednn::conv_backward(s, dy + n0 * g.F * g.P(), x ? x + n0 * g.C * g.HW() : nullptr, w,
                                dx ? dx + n0 * g.C * g.HW() : nullptr,
                                dw ? (first ? dw : dw_part) : nullptr,
-                               db ? (first ? db : db_part) : nullptr)) {
+                               db ? (first ? db : db_part) : nullptr, f)) {
       return false;  // the caller recomputes every output with the kernels above
     }
     if (first) continue;
@@ -685,6 +688,53 @@ void run_backward(bool dnnl, const ConvGeom& g, const T* dy, const T* x, const T
   if (dx != nullptr) conv_backward_data<T>(g, dy, w, dx);
   if (dw != nullptr) conv_backward_weight<T>(g, x, dy, dw);
   if (db != nullptr) bias_grad<T>(g.N, g.F, g.P(), dy, db);
+}
+
+// Float32 2-D convolutions whose data or output (or their gradients) the executor keeps
+// channel-blocked (ctx.blocked): oneDNN in those layouts, else the kernels above on NCHW
+// copies. in/out as the operators': (x, w, b) -> y forward; (dy, x, w) -> (dx, dw, db) backward.
+void forward_blocked(const BlockedIO& blk, const ConvGeom& g, const std::vector<TBlob>& in,
+                     const std::vector<TBlob>& out) {
+  MXN_CHECK(out[0].dtype == DType::kFloat32 && g.nsp == 2, ErrorCode::kInternal,
+            "channel-blocked values need float32 2-D convolutions");
+  const bool bias = in.size() > 2;
+#if MXN_USE_ONEDNN
+  if (dnnl_forward(g, in[0].ptr<float>(), in[1].ptr<float>(), bias ? in[2].ptr<float>() : nullptr,
+                   out[0].ptr<float>(), {blk.input(0), blk.output(0)})) {
+    return;
+  }
+#endif
+  as_nchw(blk, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    run_forward<float>(true, g, i[0].ptr<float>(), i[1].ptr<float>(),
+                       bias ? i[2].ptr<float>() : nullptr, o[0].ptr<float>());
+  });
+}
+
+void backward_blocked(const BlockedIO& blk, const ConvGeom& g, bool need_dx,
+                      const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
+  MXN_CHECK(out[0].dtype == DType::kFloat32 && g.nsp == 2, ErrorCode::kInternal,
+            "channel-blocked values need float32 2-D convolutions");
+  const bool bias = out.size() > 2;
+  // x is read as the data (input 1) and written as its gradient (output 0) in one layout
+  MXN_CHECK(!need_dx || blk.input(1) == blk.output(0), ErrorCode::kInternal,
+            "a convolution's data and its gradient in different layouts");
+  auto run = [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o, bool dnnl) {
+    run_backward<float>(dnnl, g, i[0].ptr<float>(), i[1].ptr<float>(), i[2].ptr<float>(),
+                        need_dx ? o[0].ptr<float>() : nullptr, o[1].ptr<float>(),
+                        bias ? o[2].ptr<float>() : nullptr);
+  };
+#if MXN_USE_ONEDNN
+  if (dnnl_backward(g, in[0].ptr<float>(), in[1].ptr<float>(), in[2].ptr<float>(),
+                    need_dx ? out[0].ptr<float>() : nullptr, out[1].ptr<float>(),
+                    bias ? out[2].ptr<float>() : nullptr, {blk.input(1), blk.input(0)})) {
+    return;
+  }
+#endif
+  BlockedIO b = blk;
+  if (!need_dx) b.outputs &= ~1u;  // nothing to copy back
+  as_nchw(b, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    run(i, o, true);
+  });
 }
 
 // Runs fn<T> for float32/float64, staging float16 through float32.
@@ -778,10 +828,11 @@ MXN_OP_REGISTRATION = conv_tail_params(
       conv_geom(p, in, &(*out)[0]);
     })
     .type_fn(real_type())
-    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+    .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
       check_param_inputs(p, in.size());
       const ConvGeom g = conv_geom(p, shapes_of(in, 2), nullptr);
+      if (ctx.blocked.any()) return forward_blocked(ctx.blocked, g, in, out);
       const bool bias = !p.get_bool("no_bias"), dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);
@@ -813,6 +864,7 @@ MXN_REGISTER_OP(_backward_Convolution)
       const ConvGeom g = conv_geom(p, {in[1].shape, in[2].shape}, nullptr);
       const bool bias = out.size() > 2;
       const bool need_dx = !ctx.output_unused(0);  // the first layer's data needs no gradient
+      if (ctx.blocked.any()) return backward_blocked(ctx.blocked, g, need_dx, in, out);
       const bool dnnl = dnnl_dtype(out);
       run_real(in, out, [&](auto tag, const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
         using T = decltype(tag);

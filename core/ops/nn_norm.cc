@@ -179,6 +179,93 @@ void bn_backward(const OpContext& ctx, const OpParams& prm, const std::vector<TB
   });
 }
 
+// BatchNorm on channel-blocked data (ctx.blocked: the executor's training layouts), float32
+// (N, C, H, W) with the channels on axis 1: with batch statistics, oneDNN's kernel, with the
+// outputs and the moving-statistics update of bn_forward / bn_backward; otherwise, or where
+// oneDNN declines, those on NCHW copies.
+#if MXN_USE_ONEDNN
+bool bn_blocked_supported(const OpContext& ctx, const OpParams& p, const TBlob& x) {
+  return x.dtype == DType::kFloat32 && x.shape.ndim() == 4 && bn_axis(p, x.shape) == 1 &&
+         ctx.is_train && !p.get_bool("use_global_stats");
+}
+#endif
+
+void bn_forward_blocked(const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
+                        const std::vector<TBlob>& out) {
+  MXN_CHECK(in[0].dtype == DType::kFloat32, ErrorCode::kInternal,
+            "channel-blocked BatchNorm needs float32 data");
+#if MXN_USE_ONEDNN
+  if (bn_blocked_supported(ctx, p, in[0])) {
+    const Shape& d = in[0].shape;
+    const int64_t C = d[1];
+    const float eps = float(p.get_float("eps")), mom = float(p.get_float("momentum"));
+    Workspace ws;
+    float* var = ws.alloc<float>(C);
+    const float* scale = in[1].ptr<float>();
+    if (p.get_bool("fix_gamma")) {
+      float* ones = ws.alloc<float>(C);
+      std::fill(ones, ones + C, 1.f);
+      scale = ones;
+    }
+    float* mean = out[1].ptr<float>();
+    if (onednn::bn_forward_blocked({d[0], C, d[2], d[3], eps}, in[0].ptr<float>(), scale,
+                                   in[2].ptr<float>(), out[0].ptr<float>(), mean, var)) {
+      float* mm = in[3].ptr<float>();
+      float* mv = in[4].ptr<float>();
+      float* invstd = out[2].ptr<float>();
+      for (int64_t c = 0; c < C; ++c) {
+        invstd[c] = 1.f / std::sqrt(var[c] + eps);
+        mm[c] = mm[c] * mom + mean[c] * (1.f - mom);
+        mv[c] = mv[c] * mom + var[c] * (1.f - mom);
+      }
+      return;
+    }
+  }
+#endif
+  OpContext plain = ctx;
+  plain.blocked = {};
+  as_nchw(ctx.blocked, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    bn_forward<float, float>(plain, p, i, o);
+  });
+}
+
+void bn_backward_blocked(const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
+                         const std::vector<TBlob>& out) {
+  MXN_CHECK(in[1].dtype == DType::kFloat32, ErrorCode::kInternal,
+            "channel-blocked BatchNorm needs float32 data");
+#if MXN_USE_ONEDNN
+  if (bn_blocked_supported(ctx, p, in[1])) {
+    const Shape& d = in[1].shape;
+    const int64_t C = d[1];
+    const float eps = float(p.get_float("eps"));
+    const bool fix_gamma = p.get_bool("fix_gamma");
+    Workspace ws;
+    // the variance the forward's kernel read, from the saved 1 / sqrt(var + eps)
+    float* var = ws.alloc<float>(C);
+    const float* invstd = in[6].ptr<float>();
+    for (int64_t c = 0; c < C; ++c) var[c] = 1.f / (invstd[c] * invstd[c]) - eps;
+    const float* scale = in[2].ptr<float>();
+    float* dscale = out[1].ptr<float>();
+    if (fix_gamma) {
+      float* ones = ws.alloc<float>(C);
+      std::fill(ones, ones + C, 1.f);
+      scale = ones;
+      dscale = ws.alloc<float>(C);
+    }
+    if (onednn::bn_backward_blocked({d[0], C, d[2], d[3], eps}, in[1].ptr<float>(),
+                                    in[0].ptr<float>(), in[5].ptr<float>(), var, scale,
+                                    out[0].ptr<float>(), dscale, out[2].ptr<float>())) {
+      if (fix_gamma) std::fill(out[1].ptr<float>(), out[1].ptr<float>() + C, 0.f);
+      return;
+    }
+  }
+#endif
+  OpContext plain = ctx;
+  plain.blocked = {};
+  as_nchw(ctx.blocked, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    bn_backward<float, float>(plain, p, i, o);
+  });
+}
 
 void bn_types(const OpParams&, const std::vector<DType>& in, std::vector<DType>* out) {
   static const char* names[] = {"data", "gamma", "beta", "moving_mean", "moving_var"};
@@ -423,6 +510,7 @@ MXN_REGISTER_OP(BatchNorm)
     .type_fn(bn_types)
     .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
+      if (ctx.blocked.any()) return bn_forward_blocked(ctx, p, in, out);
       switch (in[0].dtype) {
         case DType::kFloat32: bn_forward<float, float>(ctx, p, in, out); break;
         case DType::kFloat64: bn_forward<double, double>(ctx, p, in, out); break;
@@ -459,6 +547,7 @@ MXN_REGISTER_OP(_backward_BatchNorm)
     })
     .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
+      if (ctx.blocked.any()) return bn_backward_blocked(ctx, p, in, out);
       switch (in[1].dtype) {
         case DType::kFloat32: bn_backward<float, float>(ctx, p, in, out); break;
         case DType::kFloat64: bn_backward<double, double>(ctx, p, in, out); break;

@@ -100,6 +100,12 @@ Descs descs_of(const ConvShape& g) {
 memory::desc plain(const memory::dims& dims, Tag t) { return memory::desc(dims, Dt::f32, t); }
 memory::desc any(const memory::dims& dims) { return memory::desc(dims, Dt::f32, Tag::any); }
 
+// The format of channel-blocked training values (train_block()).
+Tag block_tag() { return train_block() == 8 ? Tag::nChw8c : Tag::nChw16c; }
+Tag tag_of(bool blocked) { return blocked ? block_tag() : Tag::nchw; }
+// The formats as a number, for cache keys.
+int64_t format_bits(ActFormats f) { return (f.x ? 1 : 0) + (f.y ? 2 : 0); }
+
 // The primitive's layout for the activations (data, output and their gradients): NCHW for
 // 1x1 kernels on large maps (see the top of the file), else its choice.
 memory::desc act(const ConvShape& g, const memory::dims& dims) {
@@ -145,22 +151,30 @@ dnnl::convolution_forward::primitive_desc forward_pd(
 
 // The user's arrays' layouts (NCHW data, MXNet's weights, the bias vector), which each
 // primitive's reorders convert from and to.
+// Channel-blocked instead of NCHW where f says so (training layouts).
 struct UserDescs {
   memory::desc u_src, u_wei, u_bias, u_dst;
-  explicit UserDescs(const Descs& d)
-      : u_src(plain(d.src, Tag::nchw)),
+  explicit UserDescs(const Descs& d, ActFormats f = {})
+      : u_src(plain(d.src, tag_of(f.x))),
         u_wei(plain(d.wei, d.wei_tag)),
         u_bias(plain(d.bias, Tag::x)),
-        u_dst(plain(d.dst, Tag::nchw)) {}
+        u_dst(plain(d.dst, tag_of(f.y))) {}
 };
+
+// The activations' layout for a primitive: its own choice when any array of the call is
+// blocked, else act()'s.
+memory::desc act_for(const ConvShape& g, const memory::dims& dims, ActFormats f) {
+  return f.x || f.y ? any(dims) : act(g, dims);
+}
 
 // A forward primitive and its reorders from and to the user's layouts.
 struct ForwardBase : UserDescs {
   dnnl::convolution_forward prim;
   memory::desc src, wei, dst, scratch;  // the primitive's layouts
   Reorder src_r, wei_r, dst_r;
-  ForwardBase(const ConvShape& g, const dnnl::convolution_forward::primitive_desc& pd)
-      : UserDescs(descs_of(g)) {
+  ForwardBase(const ConvShape& g, const dnnl::convolution_forward::primitive_desc& pd,
+              ActFormats f = {})
+      : UserDescs(descs_of(g), f) {
     src = pd.src_desc();
     wei = pd.weights_desc();
     dst = pd.dst_desc();
@@ -173,8 +187,11 @@ struct ForwardBase : UserDescs {
 };
 
 struct Forward : ForwardBase {
-  Forward(const ConvShape& g, bool bias)
-      : ForwardBase(g, forward_pd(g, bias, dnnl::prop_kind::forward_training)) {}
+  Forward(const ConvShape& g, bool bias, ActFormats f)
+      : ForwardBase(g,
+                    forward_pd(g, bias, dnnl::prop_kind::forward_training, user_scratchpad(),
+                               f.x || f.y),
+                    f) {}
 };
 
 // oneDNN's reference kernels for pooling and LRN are slower than the portable ones (VGG-16's
@@ -230,21 +247,23 @@ memory::dims pool_pad_r(const PoolShape& g) {
 }
 
 dnnl::pooling_forward::desc pool_desc(const PoolShape& g, dnnl::prop_kind kind,
-                                      Tag tag = Tag::nchw) {
-  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, tag),
-                                     plain({g.N, g.C, g.OH, g.OW}, tag), {g.sh, g.sw},
+                                      Tag src_tag = Tag::nchw, Tag dst_tag = Tag::nchw) {
+  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, src_tag),
+                                     plain({g.N, g.C, g.OH, g.OW}, dst_tag), {g.sh, g.sw},
                                      {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
 }
 
-// Pooling forward (inference) in one layout (`tag`), and the reorder of its output to NCHW
-// (for a kept input whose output is wanted in NCHW).
+// Pooling forward (inference) from layout `tag` to `dst_tag` (by default the same), and the
+// reorder of its output to NCHW (for a kept input whose output is wanted in NCHW).
 struct Pooling {
   dnnl::pooling_forward prim;
   memory::desc src, dst, scratch;
   Reorder to_nchw;
-  Pooling(const PoolShape& g, Tag tag) {
+  Pooling(const PoolShape& g, Tag tag, Tag dst_tag = Tag::undef) {
+    if (dst_tag == Tag::undef) dst_tag = tag;
     const dnnl::pooling_forward::primitive_desc pd(
-        pool_desc(g, dnnl::prop_kind::forward_inference, tag), user_scratchpad(), cpu_engine());
+        pool_desc(g, dnnl::prop_kind::forward_inference, tag, dst_tag), user_scratchpad(),
+        cpu_engine());
     require_jit(pd);
     src = pd.src_desc();
     dst = pd.dst_desc();
@@ -261,8 +280,8 @@ struct PoolingBackward {
   dnnl::pooling_forward fwd;  // max only
   dnnl::pooling_backward prim;
   memory::desc src, dst, ws, fwd_scratch, scratch;
-  explicit PoolingBackward(const PoolShape& g) {
-    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training);
+  PoolingBackward(const PoolShape& g, ActFormats f) {
+    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training, tag_of(f.x), tag_of(f.y));
     const dnnl::pooling_forward::primitive_desc fpd(fwd_d, user_scratchpad(), cpu_engine());
     require_jit(fpd);
     const dnnl::pooling_backward::desc desc(pool_alg(g), fpd.src_desc(), fpd.dst_desc(),
@@ -303,12 +322,13 @@ struct BackwardData : UserDescs {
   dnnl::convolution_backward_data prim;
   memory::desc diff_src, wei, diff_dst, scratch;
   Reorder diff_dst_r, wei_r, diff_src_r;
-  explicit BackwardData(const ConvShape& g) : UserDescs(descs_of(g)) {
+  BackwardData(const ConvShape& g, ActFormats f) : UserDescs(descs_of(g), f) {
     const Descs d = descs_of(g);
-    const auto hint = forward_pd(g, false, dnnl::prop_kind::forward_training);
-    const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
-                                                     act(g, d.src), any(d.wei), act(g, d.dst),
-                                                     d.strides, d.dilates, d.pad, d.pad);
+    const auto hint =
+        forward_pd(g, false, dnnl::prop_kind::forward_training, user_scratchpad(), f.x || f.y);
+    const dnnl::convolution_backward_data::desc desc(
+        dnnl::algorithm::convolution_direct, act_for(g, d.src, f), any(d.wei),
+        act_for(g, d.dst, f), d.strides, d.dilates, d.pad, d.pad);
     const dnnl::convolution_backward_data::primitive_desc pd(desc, user_scratchpad(),
                                                              cpu_engine(), hint);
     diff_src = pd.diff_src_desc();
@@ -326,15 +346,17 @@ struct BackwardWeights : UserDescs {
   dnnl::convolution_backward_weights prim;
   memory::desc src, diff_wei, diff_dst, scratch;
   Reorder src_r, diff_dst_r, diff_wei_r;
-  BackwardWeights(const ConvShape& g, bool bias) : UserDescs(descs_of(g)) {
+  BackwardWeights(const ConvShape& g, bool bias, ActFormats f) : UserDescs(descs_of(g), f) {
     const Descs d = descs_of(g);
-    const auto hint = forward_pd(g, bias, dnnl::prop_kind::forward_training);
+    const auto hint =
+        forward_pd(g, bias, dnnl::prop_kind::forward_training, user_scratchpad(), f.x || f.y);
     using W = dnnl::convolution_backward_weights;
+    const memory::desc s = act_for(g, d.src, f), t = act_for(g, d.dst, f);
     const auto desc =
-        bias ? W::desc(dnnl::algorithm::convolution_direct, act(g, d.src), any(d.wei),
-                       plain(d.bias, Tag::x), act(g, d.dst), d.strides, d.dilates, d.pad, d.pad)
-             : W::desc(dnnl::algorithm::convolution_direct, act(g, d.src), any(d.wei),
-                       act(g, d.dst), d.strides, d.dilates, d.pad, d.pad);
+        bias ? W::desc(dnnl::algorithm::convolution_direct, s, any(d.wei), plain(d.bias, Tag::x),
+                       t, d.strides, d.dilates, d.pad, d.pad)
+             : W::desc(dnnl::algorithm::convolution_direct, s, any(d.wei), t, d.strides,
+                       d.dilates, d.pad, d.pad);
     const W::primitive_desc pd(desc, user_scratchpad(), cpu_engine(), hint);
     src = pd.src_desc();
     diff_wei = pd.diff_weights_desc();
@@ -691,19 +713,29 @@ Key pool_key(const PoolShape& g) {
 }
 }  // namespace
 
-bool pool_forward(const PoolShape& g, const float* x, float* y) {
+namespace {
+// Pooling keys for training formats f (15: 0 for NCHW's entries).
+Key pool_key(const PoolShape& g, ActFormats f) {
+  Key k = pool_key(g);
+  k.v[15] = format_bits(f);
+  return k;
+}
+}  // namespace
+
+bool pool_forward(const PoolShape& g, const float* x, float* y, ActFormats f) {
   if (!pool_wanted(g)) return false;
-  const std::shared_ptr<Pooling> e =
-      cached<Pooling>(pool_key(g), [&] { return std::make_shared<Pooling>(g, Tag::nchw); });
+  const std::shared_ptr<Pooling> e = cached<Pooling>(
+      pool_key(g, f), [&] { return std::make_shared<Pooling>(g, tag_of(f.x), tag_of(f.y)); });
   if (!e) return false;
   run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
   return true;
 }
 
-bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx) {
+bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx,
+                   ActFormats f) {
   if (!pool_wanted(g)) return false;
-  const std::shared_ptr<PoolingBackward> e =
-      cached<PoolingBackward>(pool_key(g), [&] { return std::make_shared<PoolingBackward>(g); });
+  const std::shared_ptr<PoolingBackward> e = cached<PoolingBackward>(
+      pool_key(g, f), [&] { return std::make_shared<PoolingBackward>(g, f); });
   if (!e) return false;
   try {
     Call c;
@@ -775,8 +807,10 @@ bool wanted(const ConvShape& g) {
   return macs >= double(kMinMacs);
 }
 
-bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y) {
-  const std::shared_ptr<Forward> e = entry<Forward>(g, 0, b != nullptr, b != nullptr);
+bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y,
+                  ActFormats f) {
+  const std::shared_ptr<Forward> e =
+      entry<Forward>(g, 10 * format_bits(f), b != nullptr, b != nullptr, f);
   if (!e) return false;
   try {
     Call c;
@@ -795,12 +829,13 @@ bool conv_forward(const ConvShape& g, const float* x, const float* w, const floa
 }
 
 bool conv_backward(const ConvShape& g, const float* dy, const float* x, const float* w, float* dx,
-                   float* dw, float* db) {
+                   float* dw, float* db, ActFormats f) {
   if (db != nullptr && dw == nullptr) return false;
   std::shared_ptr<BackwardData> bd;
   std::shared_ptr<BackwardWeights> bw;
-  if (dx != nullptr && !(bd = entry<BackwardData>(g, 1, false))) return false;
-  if (dw != nullptr && !(bw = entry<BackwardWeights>(g, 2, db != nullptr, db != nullptr))) {
+  const int64_t fk = 10 * format_bits(f);
+  if (dx != nullptr && !(bd = entry<BackwardData>(g, 1 + fk, false, f))) return false;
+  if (dw != nullptr && !(bw = entry<BackwardWeights>(g, 2 + fk, db != nullptr, db != nullptr, f))) {
     return false;
   }
   try {
@@ -828,6 +863,105 @@ bool conv_backward(const ConvShape& g, const float* dy, const float* x, const fl
       c.run(bw->prim, std::move(args), bw->scratch);
       c.back(bw->diff_wei_r, dwei, bw->u_wei, dw);
     }
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
+int64_t train_block() {
+  // What a forward convolution over 64 channels picks for its output when free to choose.
+  static const int64_t block = [] {
+    try {
+      const ConvShape g{1, 64, 28, 28, 64, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1};
+      const auto pd = forward_pd(g, false, dnnl::prop_kind::forward_training, user_scratchpad(),
+                                 true);
+      const memory::dims d = {1, 64, 28, 28};
+      if (pd.dst_desc() == plain(d, Tag::nChw16c)) return int64_t(16);
+      if (pd.dst_desc() == plain(d, Tag::nChw8c)) return int64_t(8);
+    } catch (const dnnl::error&) {
+    }
+    return int64_t(0);
+  }();
+  return block;
+}
+
+namespace {
+// BatchNorm with batch statistics on channel-blocked data: the forward primitive (writing
+// mean and variance) and the backward one (scale and shift gradients).
+struct BatchNormBlocked {
+  dnnl::batch_normalization_forward fwd;
+  dnnl::batch_normalization_backward bwd;
+  memory::desc md, stat, fwd_scratch, bwd_scratch;
+  explicit BatchNormBlocked(const BnShape& g)
+      : md(plain({g.N, g.C, g.H, g.W}, block_tag())), stat(plain({g.C}, Tag::x)) {
+    using F = dnnl::normalization_flags;
+    const F flags = F::use_scale | F::use_shift;
+    const dnnl::batch_normalization_forward::desc fd(dnnl::prop_kind::forward_training, md,
+                                                     g.eps, flags);
+    const dnnl::batch_normalization_forward::primitive_desc fpd(fd, user_scratchpad(),
+                                                                cpu_engine());
+    require_jit(fpd);
+    const dnnl::batch_normalization_backward::desc bd(dnnl::prop_kind::backward, md, md, g.eps,
+                                                      flags);
+    const dnnl::batch_normalization_backward::primitive_desc bpd(bd, user_scratchpad(),
+                                                                 cpu_engine(), fpd);
+    require_jit(bpd);
+    fwd_scratch = fpd.scratchpad_desc();
+    bwd_scratch = bpd.scratchpad_desc();
+    fwd = dnnl::batch_normalization_forward(fpd);
+    bwd = dnnl::batch_normalization_backward(bpd);
+  }
+};
+
+std::shared_ptr<BatchNormBlocked> bn_entry(const BnShape& g) {
+  if (mode() == 0 || g.N * g.C * g.H * g.W == 0 || !(g.eps > 0.f)) return nullptr;
+  int64_t eps_bits = 0;
+  std::memcpy(&eps_bits, &g.eps, sizeof(float));
+  const Key key{{9, train_block(), g.N, g.C, g.H, g.W, eps_bits, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  return cached<BatchNormBlocked>(key, [&] { return std::make_shared<BatchNormBlocked>(g); });
+}
+}  // namespace
+
+bool bn_forward_blocked(const BnShape& g, const float* x, const float* scale, const float* shift,
+                        float* y, float* mean, float* var) {
+  const std::shared_ptr<BatchNormBlocked> e = bn_entry(g);
+  if (!e) return false;
+  try {
+    Call c;
+    c.run(e->fwd,
+          {{DNNL_ARG_SRC, c.wrap(e->md, x)},
+           {DNNL_ARG_DST, c.wrap(e->md, y)},
+           {DNNL_ARG_SCALE, c.wrap(e->stat, scale)},
+           {DNNL_ARG_SHIFT, c.wrap(e->stat, shift)},
+           {DNNL_ARG_MEAN, c.wrap(e->stat, mean)},
+           {DNNL_ARG_VARIANCE, c.wrap(e->stat, var)}},
+          e->fwd_scratch);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
+  return true;
+}
+
+bool bn_backward_blocked(const BnShape& g, const float* x, const float* dy, const float* mean,
+                         const float* var, const float* scale, float* dx, float* dscale,
+                         float* dshift) {
+  const std::shared_ptr<BatchNormBlocked> e = bn_entry(g);
+  if (!e) return false;
+  try {
+    Call c;
+    c.run(e->bwd,
+          {{DNNL_ARG_SRC, c.wrap(e->md, x)},
+           {DNNL_ARG_DIFF_DST, c.wrap(e->md, dy)},
+           {DNNL_ARG_MEAN, c.wrap(e->stat, mean)},
+           {DNNL_ARG_VARIANCE, c.wrap(e->stat, var)},
+           {DNNL_ARG_SCALE, c.wrap(e->stat, scale)},
+           // (this oneDNN asks for the shift too, though the backward does not read it)
+           {DNNL_ARG_SHIFT, c.wrap(e->stat, scale)},
+           {DNNL_ARG_DIFF_SRC, c.wrap(e->md, dx)},
+           {DNNL_ARG_DIFF_SCALE, c.wrap(e->stat, dscale)},
+           {DNNL_ARG_DIFF_SHIFT, c.wrap(e->stat, dshift)}},
+          e->bwd_scratch);
   } catch (const dnnl::error& err) {
     rethrow(err);
   }

@@ -29,15 +29,42 @@ constexpr int64_t kMinMacs = int64_t(1) << 22;
 // Whether a call with this geometry should go to oneDNN (mode, threshold, non-empty sizes).
 bool wanted(const ConvShape& g);
 
+// The channel block of the layout oneDNN's convolutions choose on this CPU for channel counts
+// that are multiples of it (16 with AVX-512, 8 with AVX2), in which the executor keeps training
+// values (core/graph/train_layouts.cc); 0 where they choose none.
+int64_t train_block();
+// Which activations of a call are stored channel-blocked (nChw{train_block()}c) instead of
+// NCHW: x the data (and its gradient), y the output (and its gradient). With either, the
+// primitive uses its own layouts also for 1x1 kernels on large maps.
+struct ActFormats {
+  bool x = false, y = false;
+};
+
 // Each returns false (having written nothing) when oneDNN has no primitive for the geometry;
 // the caller then runs the reference kernel. Thread-safe.
 // y = conv(x, w) (+ bias b when not null).
-bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y);
+bool conv_forward(const ConvShape& g, const float* x, const float* w, const float* b, float* y,
+                  ActFormats f = {});
 // Any of dx, dw, db may be null (not wanted). dx = conv^T(dy, w); dw = dy . im2col(x)^T summed
 // over the batch; db = dy summed over batch and positions. x is read only for dw, w only for
 // dx.
 bool conv_backward(const ConvShape& g, const float* dy, const float* x, const float* w, float* dx,
-                   float* dw, float* db);
+                   float* dw, float* db, ActFormats f = {});
+
+// ---- BatchNorm in training on channel-blocked values (nn_norm.cc) ----------------------------
+// Batch statistics over x (N, C, H, W) stored nChw{train_block()}c, eps > 0. Forward: y =
+// (x - mean) / sqrt(var + eps) * scale + shift, writing the batch mean and (biased) variance.
+// Backward: dx, dscale = sum(dy * xhat), dshift = sum(dy) from the forward's mean and variance.
+// False (nothing written) where oneDNN has no jit kernel for it.
+struct BnShape {
+  int64_t N, C, H, W;
+  float eps;
+};
+bool bn_forward_blocked(const BnShape& g, const float* x, const float* scale, const float* shift,
+                        float* y, float* mean, float* var);
+bool bn_backward_blocked(const BnShape& g, const float* x, const float* dy, const float* mean,
+                         const float* var, const float* scale, float* dx, float* dscale,
+                         float* dshift);
 
 // oneDNN copies whole tensors into its layouts through the kernel workspace, so a call would
 // briefly hold extra copies the size of its largest activation (VGG-16 at batch 64: 9.1 GB peak
@@ -62,10 +89,12 @@ constexpr int64_t kMinPoolWork = int64_t(1) << 16;
 // False (nothing written) when mode or threshold say no, when oneDNN has no jit kernel, or
 // when its average would divide differently from MXNet's (windows past the padding, with
 // include_pad).
-bool pool_forward(const PoolShape& g, const float* x, float* y);
+// f: x (and dx) and y (and dy) stored channel-blocked, as for convolutions.
+bool pool_forward(const PoolShape& g, const float* x, float* y, ActFormats f = {});
 // dx from dy, and from x for max pooling (its gradient goes to the first maximum of each
 // window, as the portable kernel's); declines as pool_forward.
-bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx);
+bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx,
+                   ActFormats f = {});
 
 // ---- LRN (nn_norm.cc) ------------------------------------------------------------------------
 // y = x (k + alpha / n * sum of x^2 over the n channels around)^-beta for x (N, C, H, W), as

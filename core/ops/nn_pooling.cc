@@ -482,6 +482,63 @@ void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx
 
 }  // namespace
 
+#if MXN_USE_ONEDNN
+namespace {
+// The oneDNN geometry of the pooling with the real batch and channels (blocked layouts keep
+// them apart), or false where pooling_kept_output is null.
+bool kept_shape(const OpParams& p, const Shape& data, DType dtype, onednn::PoolShape* s) {
+  if (dtype != DType::kFloat32 || data.ndim() != 4) return false;
+  const PoolGeom g = pool_geom(p, data, nullptr);
+  if (!onednn_shape(g, s)) return false;
+  s->N = data[0];
+  s->C = data[1];
+  return true;
+}
+}  // namespace
+#endif
+
+namespace {
+// Pooling of channel-blocked values (BlockedIO: the executor's training layouts), float32
+// (N, C, H, W): oneDNN from and to those layouts, else the kernels above on NCHW copies. The
+// data and its gradient share a layout, as do the output and its.
+void pool_forward_blocked(const BlockedIO& blk, const OpParams& p, const std::vector<TBlob>& in,
+                          const std::vector<TBlob>& out) {
+#if MXN_USE_ONEDNN
+  onednn::PoolShape s;
+  if (kept_shape(p, in[0].shape, in[0].dtype, &s) &&
+      onednn::pool_forward(s, in[0].ptr<float>(), out[0].ptr<float>(),
+                           {blk.input(0), blk.output(0)})) {
+    return;
+  }
+#endif
+  const PoolGeom g = pool_geom(p, in[0].shape, nullptr);
+  as_nchw(blk, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    pool_forward<float>(g, i[0].ptr<float>(), o[0].ptr<float>());
+  });
+}
+
+// in: (dy, x, y), out: dx.
+void pool_backward_blocked(const BlockedIO& blk, const OpParams& p, const std::vector<TBlob>& in,
+                           const std::vector<TBlob>& out) {
+  MXN_CHECK(blk.input(1) == blk.output(0) && blk.input(0) == blk.input(2), ErrorCode::kInternal,
+            "pooling backward: a value and its gradient in different layouts");
+  const PoolGeom g = pool_geom(p, in[1].shape, nullptr);
+#if MXN_USE_ONEDNN
+  onednn::PoolShape s;
+  if (kept_shape(p, in[1].shape, in[1].dtype, &s) &&
+      (!s.max || maxima_above_lowest(in[2].ptr<float>(), g.planes * g.out_size())) &&
+      onednn::pool_backward(s, in[0].ptr<float>(), in[1].ptr<float>(), out[0].ptr<float>(),
+                            {blk.input(1), blk.input(0)})) {
+    return;
+  }
+#endif
+  as_nchw(blk, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    pool_backward<float>(g, i[0].ptr<float>(), i[1].ptr<float>(), i[2].ptr<float>(),
+                         o[0].ptr<float>());
+  });
+}
+}  // namespace
+
 MXN_OP_REGISTRATION = [] () -> OpDef& {
   OpDef& op = OpRegistry::get()
                   .add("Pooling")
@@ -517,8 +574,9 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
         pool_geom(p, in[0], &(*out)[0]);
       })
       .type_fn(real_type())
-      .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+      .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
               const std::vector<TBlob>& out) {
+        if (ctx.blocked.any()) return pool_forward_blocked(ctx.blocked, p, in, out);
         const PoolGeom g = pool_geom(p, in[0].shape, nullptr);
         MXN_REAL_SWITCH(in[0].dtype, T, { pool_forward<T>(g, in[0].ptr<T>(), out[0].ptr<T>()); });
       })
@@ -526,20 +584,7 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
   return op;
 }();
 
-#if MXN_USE_ONEDNN
-namespace {
-// The oneDNN geometry of the pooling with the real batch and channels (blocked layouts keep
-// them apart), or false where pooling_kept_output is null.
-bool kept_shape(const OpParams& p, const Shape& data, DType dtype, onednn::PoolShape* s) {
-  if (dtype != DType::kFloat32 || data.ndim() != 4) return false;
-  const PoolGeom g = pool_geom(p, data, nullptr);
-  if (!onednn_shape(g, s)) return false;
-  s->N = data[0];
-  s->C = data[1];
-  return true;
-}
-}  // namespace
-#endif
+
 
 std::shared_ptr<const onednn::ActLayout> pooling_kept_output(const OpParams& p,
                                                              const Shape& data, DType dtype,
@@ -576,8 +621,9 @@ MXN_REGISTER_OP(_backward_Pooling)
       (*out)[0] = in[1];
     })
     .type_fn(real_type())
-    .cpu([](const OpContext&, const OpParams& p, const std::vector<TBlob>& in,
+    .cpu([](const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
             const std::vector<TBlob>& out) {
+      if (ctx.blocked.any()) return pool_backward_blocked(ctx.blocked, p, in, out);
       const PoolGeom g = pool_geom(p, in[1].shape, nullptr);
       MXN_REAL_SWITCH(in[1].dtype, T, {
         pool_backward<T>(g, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>());

@@ -74,6 +74,54 @@ void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
   }
 }
 
+namespace {
+// Between NCHW and nChw{block}c for x (N, C, H, W), C a multiple of block.
+void reblock(const TBlob& from, float* to, int64_t block, bool to_blocked) {
+  const Shape& d = from.shape;
+  MXN_CHECK(d.ndim() == 4 && from.dtype == DType::kFloat32 && block > 0 && d[1] % block == 0,
+            ErrorCode::kInternal, "a channel-blocked array of shape ", d.str(),
+            " (float32 (N, C, H, W) with C a multiple of ", block, " expected)");
+  const int64_t N = d[0], CB = d[1] / block, S = d[2] * d[3];
+  const float* src = from.ptr<float>();
+  parallel_for(N * CB, S * block, [&](int64_t b0, int64_t b1) {
+    for (int64_t nb = b0; nb < b1; ++nb) {  // one image's block of channels
+      const int64_t base = nb * S * block;
+      for (int64_t c = 0; c < block; ++c) {
+        for (int64_t p = 0; p < S; ++p) {
+          const int64_t plain = base + c * S + p, blk = base + p * block + c;
+          if (to_blocked) {
+            to[blk] = src[plain];
+          } else {
+            to[plain] = src[blk];
+          }
+        }
+      }
+    }
+  });
+}
+}  // namespace
+
+void as_nchw(const BlockedIO& blocked, const std::vector<TBlob>& in, const std::vector<TBlob>& out,
+             const std::function<void(const std::vector<TBlob>&, const std::vector<TBlob>&)>& fn) {
+  Workspace ws;
+  auto stage = [&](const TBlob& b, bool is_blocked, bool copy_in) {
+    if (!is_blocked) return b;
+    TBlob f = b;
+    f.dptr = ws.alloc<float>(b.size());
+    if (copy_in) reblock(b, f.ptr<float>(), blocked.block, false);
+    return f;
+  };
+  std::vector<TBlob> fin, fout;
+  for (size_t i = 0; i < in.size(); ++i) fin.push_back(stage(in[i], blocked.input(int(i)), true));
+  for (size_t i = 0; i < out.size(); ++i) {
+    fout.push_back(stage(out[i], blocked.output(int(i)), false));
+  }
+  fn(fin, fout);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (blocked.output(int(i))) reblock(fout[i], out[i].ptr<float>(), blocked.block, true);
+  }
+}
+
 void parallel_parts(int parts, const std::function<void(int)>& part) {
   std::exception_ptr first;
   std::mutex mu;

@@ -190,6 +190,13 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
 void as_float32(const std::vector<TBlob>& in, const std::vector<TBlob>& out,
                 const std::function<void(const std::vector<TBlob>&, const std::vector<TBlob>&)>& fn);
 
+// Runs fn(in, out) on NCHW copies of the arrays `blocked` marks as channel-blocked (float32
+// (N, C, H, W), blocked.block channels a block), copying blocked outputs back afterwards; the
+// others pass through. The portable kernels' way to serve values the executor keeps blocked,
+// where oneDNN declines a call.
+void as_nchw(const BlockedIO& blocked, const std::vector<TBlob>& in, const std::vector<TBlob>& out,
+             const std::function<void(const std::vector<TBlob>&, const std::vector<TBlob>&)>& fn);
+
 // Splits [0, n) over the cores when the work (n * cost units) is large enough to pay for
 // starting threads; f(begin, end) runs on each part.
 int nn_num_threads();
