@@ -9,10 +9,11 @@
 // backwards (ctx.blocked tells them which arrays are blocked; they run oneDNN in that layout,
 // or their NCHW kernels on copies where oneDNN declines); element-wise ones (Activation, its
 // backward, elemwise_add), which need not know, as long as all their arrays share one layout;
-// and Concat along channels and its backward, which move the same bytes in both layouts. A value may be blocked only where its writer and every reader are among these;
-// values an element-wise step, BatchNorm or a backward ties together must share a layout; a
-// tied set is blocked when every value in it may be and a convolution reads or writes one of
-// them. Graph outputs, gradients handed out and arguments stay NCHW.
+// and Concat along channels and its backward, which move the same bytes in both layouts.
+// A value may be blocked only where its writer and every reader are among these; values an
+// element-wise step, BatchNorm, Concat or a backward ties together must share a layout; a tied
+// set is blocked when every value in it may be and a convolution reads or writes one of them.
+// Graph outputs, gradients handed out and arguments stay NCHW.
 #include <algorithm>
 #include <numeric>
 
@@ -72,7 +73,8 @@ SlotRule rule_of(const Node& n, const Shape& data) {
       (n.params.get_int("dim") == 1 || n.params.get_int("dim") == -3)) {
     // Along channels (multiples of the block each) one image's blocks are contiguous, so both
     // move the bytes they move in NCHW. The backward reads its forward inputs for their shapes.
-    const int num = static_cast<int>(op == "Concat" ? n.inputs.size() : n.params.get_int("num_args"));
+    const int num =
+        static_cast<int>(op == "Concat" ? n.inputs.size() : n.params.get_int("num_args"));
     SlotRule r;
     r.ties.emplace_back();
     if (op == "Concat") {

@@ -188,7 +188,31 @@ bool bn_blocked_supported(const OpContext& ctx, const OpParams& p, const TBlob& 
   return x.dtype == DType::kFloat32 && x.shape.ndim() == 4 && bn_axis(p, x.shape) == 1 &&
          ctx.is_train && !p.get_bool("use_global_stats");
 }
+
+onednn::BnShape bn_shape(const OpParams& p, const TBlob& x) {
+  const Shape& d = x.shape;
+  return {d[0], d[1], d[2], d[3], float(p.get_float("eps"))};
+}
+
+// gamma, or under fix_gamma ones (in ws)
+const float* bn_scale(const OpParams& p, const TBlob& gamma, Workspace* ws) {
+  if (!p.get_bool("fix_gamma")) return gamma.ptr<float>();
+  float* ones = ws->alloc<float>(gamma.size());
+  std::fill(ones, ones + gamma.size(), 1.f);
+  return ones;
+}
 #endif
+
+// kernel(ctx without the layouts, in, out) on NCHW copies of the blocked arrays.
+template <typename Kernel>
+void bn_on_nchw_copies(const OpContext& ctx, const std::vector<TBlob>& in,
+                       const std::vector<TBlob>& out, Kernel kernel) {
+  OpContext plain = ctx;
+  plain.blocked = {};
+  as_nchw(ctx.blocked, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
+    kernel(plain, i, o);
+  });
+}
 
 void bn_forward_blocked(const OpContext& ctx, const OpParams& p, const std::vector<TBlob>& in,
                         const std::vector<TBlob>& out) {
@@ -196,19 +220,13 @@ void bn_forward_blocked(const OpContext& ctx, const OpParams& p, const std::vect
             "channel-blocked BatchNorm needs float32 data");
 #if MXN_USE_ONEDNN
   if (bn_blocked_supported(ctx, p, in[0])) {
-    const Shape& d = in[0].shape;
-    const int64_t C = d[1];
-    const float eps = float(p.get_float("eps")), mom = float(p.get_float("momentum"));
+    const onednn::BnShape g = bn_shape(p, in[0]);
+    const int64_t C = g.C;
+    const float eps = g.eps, mom = float(p.get_float("momentum"));
     Workspace ws;
     float* var = ws.alloc<float>(C);
-    const float* scale = in[1].ptr<float>();
-    if (p.get_bool("fix_gamma")) {
-      float* ones = ws.alloc<float>(C);
-      std::fill(ones, ones + C, 1.f);
-      scale = ones;
-    }
     float* mean = out[1].ptr<float>();
-    if (onednn::bn_forward_blocked({d[0], C, d[2], d[3], eps}, in[0].ptr<float>(), scale,
+    if (onednn::bn_forward_blocked(g, in[0].ptr<float>(), bn_scale(p, in[1], &ws),
                                    in[2].ptr<float>(), out[0].ptr<float>(), mean, var)) {
       float* mm = in[3].ptr<float>();
       float* mv = in[4].ptr<float>();
@@ -222,10 +240,9 @@ void bn_forward_blocked(const OpContext& ctx, const OpParams& p, const std::vect
     }
   }
 #endif
-  OpContext plain = ctx;
-  plain.blocked = {};
-  as_nchw(ctx.blocked, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
-    bn_forward<float, float>(plain, p, i, o);
+  bn_on_nchw_copies(ctx, in, out, [&](const OpContext& c, const std::vector<TBlob>& i,
+                                      const std::vector<TBlob>& o) {
+    bn_forward<float, float>(c, p, i, o);
   });
 }
 
@@ -235,35 +252,26 @@ void bn_backward_blocked(const OpContext& ctx, const OpParams& p, const std::vec
             "channel-blocked BatchNorm needs float32 data");
 #if MXN_USE_ONEDNN
   if (bn_blocked_supported(ctx, p, in[1])) {
-    const Shape& d = in[1].shape;
-    const int64_t C = d[1];
-    const float eps = float(p.get_float("eps"));
+    const onednn::BnShape g = bn_shape(p, in[1]);
+    const int64_t C = g.C;
     const bool fix_gamma = p.get_bool("fix_gamma");
     Workspace ws;
     // the variance the forward's kernel read, from the saved 1 / sqrt(var + eps)
     float* var = ws.alloc<float>(C);
     const float* invstd = in[6].ptr<float>();
-    for (int64_t c = 0; c < C; ++c) var[c] = 1.f / (invstd[c] * invstd[c]) - eps;
-    const float* scale = in[2].ptr<float>();
-    float* dscale = out[1].ptr<float>();
-    if (fix_gamma) {
-      float* ones = ws.alloc<float>(C);
-      std::fill(ones, ones + C, 1.f);
-      scale = ones;
-      dscale = ws.alloc<float>(C);
-    }
-    if (onednn::bn_backward_blocked({d[0], C, d[2], d[3], eps}, in[1].ptr<float>(),
-                                    in[0].ptr<float>(), in[5].ptr<float>(), var, scale,
+    for (int64_t c = 0; c < C; ++c) var[c] = 1.f / (invstd[c] * invstd[c]) - g.eps;
+    float* dscale = fix_gamma ? ws.alloc<float>(C) : out[1].ptr<float>();
+    if (onednn::bn_backward_blocked(g, in[1].ptr<float>(), in[0].ptr<float>(),
+                                    in[5].ptr<float>(), var, bn_scale(p, in[2], &ws),
                                     out[0].ptr<float>(), dscale, out[2].ptr<float>())) {
       if (fix_gamma) std::fill(out[1].ptr<float>(), out[1].ptr<float>() + C, 0.f);
       return;
     }
   }
 #endif
-  OpContext plain = ctx;
-  plain.blocked = {};
-  as_nchw(ctx.blocked, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
-    bn_backward<float, float>(plain, p, i, o);
+  bn_on_nchw_copies(ctx, in, out, [&](const OpContext& c, const std::vector<TBlob>& i,
+                                      const std::vector<TBlob>& o) {
+    bn_backward<float, float>(c, p, i, o);
   });
 }
 
