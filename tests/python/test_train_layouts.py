@@ -2,8 +2,9 @@
 executor keeps blocked (exact counts from the memory report), and that a training forward and
 backward give the results of the same graph run in NCHW (MXNEXT_TRAIN_LAYOUTS=0): outputs,
 every gradient and the moving statistics, over two steps with the parameters changed between
-them. On oneDNN (mode 2: every call it can run) to float32 rounding; with oneDNN off, where
-every blocked call runs the NCHW kernels on copies, to the bit."""
+them. On oneDNN (mode 2: every call it can run; mode 1: small convolutions on copies) to float32
+rounding; with oneDNN off, where every blocked call runs the NCHW kernels on copies, to the
+bit."""
 import json
 
 import numpy as np
@@ -180,12 +181,14 @@ def _assert_close(blocked, plain, exact):
         else:
             # gradients of biases before a BatchNorm are float32 noise around 0: scale the
             # tolerance to each array's largest value
-            scale = max(np.abs(plain[k]).max(), 1e-3)
+            scale = max(np.abs(plain[k]).max(), 1e-2)
             np.testing.assert_allclose(blocked[k], plain[k], rtol=0, atol=2e-4 * scale,
                                        err_msg=k)
 
 
-@pytest.mark.parametrize("onednn", ["2", "0"], ids=["onednn", "onednn-off"])
+# 2: every call oneDNN can run; 1 (the default): small convolutions decline it and run on
+# copies, beside BatchNorm on oneDNN; 0: everything on copies.
+@pytest.mark.parametrize("onednn", ["2", "1", "0"], ids=["onednn", "threshold", "onednn-off"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_blocked_training_gives_the_nchw_results(case, onednn, monkeypatch):
     _, build, shape, count = case
