@@ -247,23 +247,21 @@ memory::dims pool_pad_r(const PoolShape& g) {
 }
 
 dnnl::pooling_forward::desc pool_desc(const PoolShape& g, dnnl::prop_kind kind,
-                                      Tag src_tag = Tag::nchw, Tag dst_tag = Tag::nchw) {
-  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, src_tag),
-                                     plain({g.N, g.C, g.OH, g.OW}, dst_tag), {g.sh, g.sw},
+                                      Tag tag = Tag::nchw) {
+  return dnnl::pooling_forward::desc(kind, pool_alg(g), plain({g.N, g.C, g.H, g.W}, tag),
+                                     plain({g.N, g.C, g.OH, g.OW}, tag), {g.sh, g.sw},
                                      {g.kh, g.kw}, {g.ph, g.pw}, pool_pad_r(g));
 }
 
-// Pooling forward (inference) from layout `tag` to `dst_tag` (by default the same), and the
-// reorder of its output to NCHW (for a kept input whose output is wanted in NCHW).
+// Pooling forward (inference) in one layout (`tag`), and the reorder of its output to NCHW
+// (for a kept input whose output is wanted in NCHW).
 struct Pooling {
   dnnl::pooling_forward prim;
   memory::desc src, dst, scratch;
   Reorder to_nchw;
-  Pooling(const PoolShape& g, Tag tag, Tag dst_tag = Tag::undef) {
-    if (dst_tag == Tag::undef) dst_tag = tag;
+  Pooling(const PoolShape& g, Tag tag) {
     const dnnl::pooling_forward::primitive_desc pd(
-        pool_desc(g, dnnl::prop_kind::forward_inference, tag, dst_tag), user_scratchpad(),
-        cpu_engine());
+        pool_desc(g, dnnl::prop_kind::forward_inference, tag), user_scratchpad(), cpu_engine());
     require_jit(pd);
     src = pd.src_desc();
     dst = pd.dst_desc();
@@ -280,8 +278,9 @@ struct PoolingBackward {
   dnnl::pooling_forward fwd;  // max only
   dnnl::pooling_backward prim;
   memory::desc src, dst, ws, fwd_scratch, scratch;
-  PoolingBackward(const PoolShape& g, ActFormats f) {
-    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training, tag_of(f.x), tag_of(f.y));
+  // blocked: data, output and their gradients channel-blocked (training layouts)
+  PoolingBackward(const PoolShape& g, bool blocked) {
+    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training, tag_of(blocked));
     const dnnl::pooling_forward::primitive_desc fpd(fwd_d, user_scratchpad(), cpu_engine());
     require_jit(fpd);
     const dnnl::pooling_backward::desc desc(pool_alg(g), fpd.src_desc(), fpd.dst_desc(),
@@ -461,6 +460,16 @@ class Call {
     memory m = fresh(to);
     run(r.prim, {{DNNL_ARG_FROM, wrap(from, p)}, {DNNL_ARG_TO, m}}, r.scratch);
     return m;
+  }
+  // m into the user's array p in layout `to`.
+  void convert_into(const memory& m, const memory::desc& to, void* p) {
+    Reorder r;
+    r.init(m.get_desc(), to);
+    if (r.needed) {
+      run(r.prim, {{DNNL_ARG_FROM, m}, {DNNL_ARG_TO, wrap(to, p)}}, r.scratch);
+    } else {
+      std::memcpy(p, m.get_data_handle(), to.get_size());
+    }
   }
   // Where the primitive writes an output for the user's array p: p itself, or workspace.
   memory out(const Reorder& r, const memory::desc& u, const memory::desc& md, void* p) {
@@ -722,12 +731,26 @@ Key pool_key(const PoolShape& g, ActFormats f) {
 }
 }  // namespace
 
+// Training pooling runs in the data's format (oneDNN's jit kernels take one format for both
+// arrays); an output or output gradient in the other is reordered (a global pooling's (N, C,
+// 1, 1) output read by Flatten, say).
 bool pool_forward(const PoolShape& g, const float* x, float* y, ActFormats f) {
   if (!pool_wanted(g)) return false;
   const std::shared_ptr<Pooling> e = cached<Pooling>(
-      pool_key(g, f), [&] { return std::make_shared<Pooling>(g, tag_of(f.x), tag_of(f.y)); });
+      pool_key(g, {f.x, f.x}), [&] { return std::make_shared<Pooling>(g, tag_of(f.x)); });
   if (!e) return false;
-  run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
+  if (f.x == f.y) {
+    run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
+    return true;
+  }
+  try {
+    Call c;
+    const memory d = c.fresh(e->dst);
+    c.run(e->prim, {{DNNL_ARG_SRC, c.wrap(e->src, x)}, {DNNL_ARG_DST, d}}, e->scratch);
+    c.convert_into(d, plain(e->dst.dims(), tag_of(f.y)), y);
+  } catch (const dnnl::error& err) {
+    rethrow(err);
+  }
   return true;
 }
 
@@ -735,11 +758,13 @@ bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* d
                    ActFormats f) {
   if (!pool_wanted(g)) return false;
   const std::shared_ptr<PoolingBackward> e = cached<PoolingBackward>(
-      pool_key(g, f), [&] { return std::make_shared<PoolingBackward>(g, f); });
+      pool_key(g, {f.x, f.x}), [&] { return std::make_shared<PoolingBackward>(g, f.x); });
   if (!e) return false;
   try {
     Call c;
-    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, c.wrap(e->dst, dy)},
+    const memory d_dst = f.x == f.y ? c.wrap(e->dst, dy)
+                                    : c.convert(plain(e->dst.dims(), tag_of(f.y)), dy, e->dst);
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, d_dst},
                                          {DNNL_ARG_DIFF_SRC, c.wrap(e->src, dx)}};
     if (g.max) {
       const memory ws = c.fresh(e->ws);

@@ -243,3 +243,35 @@ def test_onednn_switched_off_between_steps(monkeypatch):
     for name, g in ex.grad_dict.items():
         if g is not None:
             np.testing.assert_array_equal(g.asnumpy(), plain["step0_grad_" + name], err_msg=name)
+
+
+def test_blocked_steps_run_on_onednn_in_its_layout():
+    # One training step of a ResNet unit, every call on oneDNN, logged by oneDNN itself:
+    # BatchNorm (forward and backward) and the head's global pooling (its (N, C, 1, 1) output
+    # is read by Flatten, so NCHW: run in the data's layout, then reordered) take the blocked
+    # arrays as they are, and so do the convolutions after the first.
+    import os
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, mxnext as mx\n"
+            f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+            "from test_train_layouts import _resnet_unit, _init\n"
+            "ex = _resnet_unit().simple_bind(mx.cpu(), data=(2, 8, 10, 10), softmax_label=(2,))\n"
+            "_init(ex)\n"
+            "ex.forward(is_train=True); ex.backward(); mx.nd.waitall()\n")
+    env = dict(os.environ, DNNL_VERBOSE="1", MXNEXT_ONEDNN="2", MXNEXT_TRAIN_LAYOUTS="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    lines = [line for line in out.splitlines() if "_verbose,exec," in line]
+    blocked = "aBcd16b"
+
+    def kind(name):
+        return [line for line in lines if f",{name}," in line]
+    bn = kind("batch_normalization")
+    assert len(bn) == 6 and all(blocked in line for line in bn)  # 3 forward, 3 backward
+    pool = kind("pooling_v2")
+    assert len(pool) == 2 and all(f"src_f32::blocked:{blocked}" in line for line in pool)
+    convs = kind("convolution")
+    # c0 reads the NCHW data; c1 and c2 read and write blocked values, forward and backward
+    inner = [line for line in convs if "ic16oc16" in line and "ic8" not in line]
+    assert len(inner) >= 6 and all(line.count(blocked) >= 2 for line in inner)
