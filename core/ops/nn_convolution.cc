@@ -718,11 +718,6 @@ void backward_blocked(const BlockedIO& blk, const ConvGeom& g, bool need_dx,
   // x is read as the data (input 1) and written as its gradient (output 0) in one layout
   MXN_CHECK(!need_dx || blk.input(1) == blk.output(0), ErrorCode::kInternal,
             "a convolution's data and its gradient in different layouts");
-  auto run = [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o, bool dnnl) {
-    run_backward<float>(dnnl, g, i[0].ptr<float>(), i[1].ptr<float>(), i[2].ptr<float>(),
-                        need_dx ? o[0].ptr<float>() : nullptr, o[1].ptr<float>(),
-                        bias ? o[2].ptr<float>() : nullptr);
-  };
 #if MXN_USE_ONEDNN
   if (dnnl_backward(g, in[0].ptr<float>(), in[1].ptr<float>(), in[2].ptr<float>(),
                     need_dx ? out[0].ptr<float>() : nullptr, out[1].ptr<float>(),
@@ -733,7 +728,9 @@ void backward_blocked(const BlockedIO& blk, const ConvGeom& g, bool need_dx,
   BlockedIO b = blk;
   if (!need_dx) b.outputs &= ~1u;  // nothing to copy back
   as_nchw(b, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
-    run(i, o, true);
+    run_backward<float>(true, g, i[0].ptr<float>(), i[1].ptr<float>(), i[2].ptr<float>(),
+                        need_dx ? o[0].ptr<float>() : nullptr, o[1].ptr<float>(),
+                        bias ? o[2].ptr<float>() : nullptr);
   });
 }
 

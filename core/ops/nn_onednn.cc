@@ -278,9 +278,9 @@ struct PoolingBackward {
   dnnl::pooling_forward fwd;  // max only
   dnnl::pooling_backward prim;
   memory::desc src, dst, ws, fwd_scratch, scratch;
-  // blocked: data, output and their gradients channel-blocked (training layouts)
-  PoolingBackward(const PoolShape& g, bool blocked) {
-    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training, tag_of(blocked));
+  // data, output and their gradients in the format `tag`
+  PoolingBackward(const PoolShape& g, Tag tag) {
+    const auto fwd_d = pool_desc(g, dnnl::prop_kind::forward_training, tag);
     const dnnl::pooling_forward::primitive_desc fpd(fwd_d, user_scratchpad(), cpu_engine());
     require_jit(fpd);
     const dnnl::pooling_backward::desc desc(pool_alg(g), fpd.src_desc(), fpd.dst_desc(),
@@ -571,7 +571,8 @@ namespace {
 // The formats kept between steps. In the blocked ones, one image's channels c..c+block-1 are
 // one contiguous run, so a concatenation along channels moves the same bytes as in NCHW;
 // channels-last values are concatenated pixel by pixel (concat_channels_last).
-constexpr std::pair<Tag, int64_t> kKeptFormats[] = {{Tag::nChw16c, 16}, {Tag::nChw8c, 8}, {Tag::nhwc, 0}};
+constexpr std::pair<Tag, int64_t> kKeptFormats[] = {
+    {Tag::nChw16c, 16}, {Tag::nChw8c, 8}, {Tag::nhwc, 0}};
 
 // md as a kept layout: one of those formats, taking no more bytes than NCHW (no padded channel
 // block); else null.
@@ -593,7 +594,7 @@ std::shared_ptr<ForwardPostOps> whole_batch_entry(const ConvShape& g, PostOps op
 }
 
 bool pool_divides_as_mxnet(const PoolShape& g);
-Key pool_key(const PoolShape& g);
+std::shared_ptr<Pooling> pool_entry(const PoolShape& g, Tag tag);
 
 // A primitive from kept x (src) to y in dst's layout when out is not null (it must be dst),
 // else, through workspace and to_nchw, in NCHW.
@@ -607,7 +608,8 @@ void run_kept(const dnnl::primitive& prim, const memory::desc& src, const memory
     const memory d = out != nullptr || !to_nchw.needed ? c.wrap(dst, y) : c.fresh(dst);
     c.run(prim, {{DNNL_ARG_SRC, c.wrap(src, x)}, {DNNL_ARG_DST, d}}, scratch);
     if (out == nullptr && to_nchw.needed) {
-      c.run(to_nchw.prim, {{DNNL_ARG_FROM, d}, {DNNL_ARG_TO, c.wrap(plain(dst.dims(), Tag::nchw), y)}},
+      c.run(to_nchw.prim,
+            {{DNNL_ARG_FROM, d}, {DNNL_ARG_TO, c.wrap(plain(dst.dims(), Tag::nchw), y)}},
             to_nchw.scratch);
     }
   } catch (const dnnl::error& err) {
@@ -620,9 +622,7 @@ std::shared_ptr<Pooling> pooling_kept_entry(const PoolShape& g, const ActLayout&
   if (!pool_divides_as_mxnet(g) || !(in.md == plain({g.N, g.C, g.H, g.W}, in.tag))) {
     return nullptr;
   }
-  Key k = pool_key(g);
-  k.v[14] = in.block + 1;  // the format (0 for NCHW's entries)
-  return cached<Pooling>(k, [&] { return std::make_shared<Pooling>(g, in.tag); });
+  return pool_entry(g, in.tag);
 }
 }  // namespace
 
@@ -681,7 +681,9 @@ bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeight
       const memory to = dst_p == addend ? c.fresh(e->dst) : dst;
       c.run(e->dst_in_r.prim, {{DNNL_ARG_FROM, c.wrap(e->u_dst, addend)}, {DNNL_ARG_TO, to}},
             e->dst_in_r.scratch);
-      if (to.get_data_handle() != dst_p) std::memcpy(dst_p, to.get_data_handle(), e->dst.get_size());
+      if (to.get_data_handle() != dst_p) {
+        std::memcpy(dst_p, to.get_data_handle(), e->dst.get_size());
+      }
     } else if (ops.sum && addend != dst_p) {  // already in the output's layout
       std::memcpy(dst_p, addend, e->dst.get_size());
     }
@@ -716,18 +718,14 @@ bool pool_wanted(const PoolShape& g) {
   return work_wanted(outputs, outputs * g.kh * g.kw) && pool_divides_as_mxnet(g);
 }
 
-Key pool_key(const PoolShape& g) {
+// The key of pooling in the format `tag` (of both arrays).
+Key pool_key(const PoolShape& g, Tag tag) {
   return Key{{7, (g.max ? 1 : 0) + (g.include_pad ? 2 : 0), g.N, g.C, g.H, g.W, g.OH, g.OW, g.kh,
-              g.kw, g.sh, g.sw, g.ph, g.pw, 0, 0, 0, 0}};
+              g.kw, g.sh, g.sw, g.ph, g.pw, static_cast<int64_t>(tag), 0, 0, 0}};
 }
-}  // namespace
 
-namespace {
-// Pooling keys for training formats f (15: 0 for NCHW's entries).
-Key pool_key(const PoolShape& g, ActFormats f) {
-  Key k = pool_key(g);
-  k.v[15] = format_bits(f);
-  return k;
+std::shared_ptr<Pooling> pool_entry(const PoolShape& g, Tag tag) {
+  return cached<Pooling>(pool_key(g, tag), [&] { return std::make_shared<Pooling>(g, tag); });
 }
 }  // namespace
 
@@ -736,8 +734,7 @@ Key pool_key(const PoolShape& g, ActFormats f) {
 // 1, 1) output read by Flatten, say).
 bool pool_forward(const PoolShape& g, const float* x, float* y, ActFormats f) {
   if (!pool_wanted(g)) return false;
-  const std::shared_ptr<Pooling> e = cached<Pooling>(
-      pool_key(g, {f.x, f.x}), [&] { return std::make_shared<Pooling>(g, tag_of(f.x)); });
+  const std::shared_ptr<Pooling> e = pool_entry(g, tag_of(f.x));
   if (!e) return false;
   if (f.x == f.y) {
     run_src_dst(e->prim, e->src, e->dst, e->scratch, x, y);
@@ -757,8 +754,9 @@ bool pool_forward(const PoolShape& g, const float* x, float* y, ActFormats f) {
 bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* dx,
                    ActFormats f) {
   if (!pool_wanted(g)) return false;
+  const Tag tag = tag_of(f.x);
   const std::shared_ptr<PoolingBackward> e = cached<PoolingBackward>(
-      pool_key(g, {f.x, f.x}), [&] { return std::make_shared<PoolingBackward>(g, f.x); });
+      pool_key(g, tag), [&] { return std::make_shared<PoolingBackward>(g, tag); });
   if (!e) return false;
   try {
     Call c;
@@ -782,19 +780,20 @@ bool pool_backward(const PoolShape& g, const float* dy, const float* x, float* d
 }
 
 namespace {
-// The LRN entry for layout `tag` (`id` tells the formats apart in the key).
-std::shared_ptr<Lrn> lrn_entry(const LrnShape& g, Tag tag, int64_t id) {
+// The LRN entry for layout `tag`.
+std::shared_ptr<Lrn> lrn_entry(const LrnShape& g, Tag tag) {
   int64_t a_bits = 0, b_bits = 0, k_bits = 0;
   std::memcpy(&a_bits, &g.alpha, sizeof(float));
   std::memcpy(&b_bits, &g.beta, sizeof(float));
   std::memcpy(&k_bits, &g.k, sizeof(float));
-  const Key key{{8, id, g.N, g.C, g.H, g.W, g.n, a_bits, b_bits, k_bits, 0, 0, 0, 0, 0, 0, 0, 0}};
+  const Key key{{8, static_cast<int64_t>(tag), g.N, g.C, g.H, g.W, g.n, a_bits, b_bits, k_bits,
+                 0, 0, 0, 0, 0, 0, 0, 0}};
   return cached<Lrn>(key, [&] { return std::make_shared<Lrn>(g, tag); });
 }
 
 // The LRN entry for kept x in layout `in`, or null.
 std::shared_ptr<Lrn> lrn_kept_entry(const LrnShape& g, const ActLayout& in) {
-  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag, in.block + 1);
+  const std::shared_ptr<Lrn> e = lrn_entry(g, in.tag);
   return e && e->md == in.md ? e : nullptr;
 }
 }  // namespace
@@ -802,7 +801,7 @@ std::shared_ptr<Lrn> lrn_kept_entry(const LrnShape& g, const ActLayout& in) {
 bool lrn_forward(const LrnShape& g, const float* x, float* y) {
   const int64_t n = g.N * g.C * g.H * g.W;
   if (!work_wanted(n, n * g.n)) return false;
-  const std::shared_ptr<Lrn> e = lrn_entry(g, Tag::nchw, 0);
+  const std::shared_ptr<Lrn> e = lrn_entry(g, Tag::nchw);
   if (!e) return false;
   run_src_dst(e->prim, e->md, e->md, e->scratch, x, y);
   return true;

@@ -320,6 +320,14 @@ bool maxima_above_lowest(const float* y, int64_t n) {
   });
   return all;
 }
+
+// Pooling's backward on oneDNN (y the forward's output), unless a window's maximum may lose
+// its gradient there (maxima_above_lowest); false: not run.
+bool dnnl_pool_backward(const onednn::PoolShape& s, const float* dy, const float* x,
+                        const float* y, float* dx, onednn::ActFormats f = {}) {
+  return (!s.max || maxima_above_lowest(y, s.N * s.C * s.OH * s.OW)) &&
+         onednn::pool_backward(s, dy, x, dx, f);
+}
 #endif
 
 template <typename T>
@@ -419,11 +427,7 @@ void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx
   // window: Inception-BN's pooling backward 5-10x faster (docs/architecture.md, "Operators").
   if constexpr (std::is_same_v<T, float>) {
     onednn::PoolShape s;
-    if (onednn_shape(g, &s) &&
-        (!s.max || maxima_above_lowest(y, g.planes * g.out_size())) &&
-        onednn::pool_backward(s, dy, x, dx)) {
-      return;
-    }
+    if (onednn_shape(g, &s) && dnnl_pool_backward(s, dy, x, y, dx)) return;
   }
 #endif
   using A = acc_t<T>;
@@ -485,7 +489,7 @@ void pool_backward(const PoolGeom& g, const T* dy, const T* x, const T* y, T* dx
 #if MXN_USE_ONEDNN
 namespace {
 // The oneDNN geometry of the pooling with the real batch and channels (blocked layouts keep
-// them apart), or false where pooling_kept_output is null.
+// them apart), or false where oneDNN cannot take it (onednn_shape).
 bool kept_shape(const OpParams& p, const Shape& data, DType dtype, onednn::PoolShape* s) {
   if (dtype != DType::kFloat32 || data.ndim() != 4) return false;
   const PoolGeom g = pool_geom(p, data, nullptr);
@@ -522,16 +526,15 @@ void pool_backward_blocked(const BlockedIO& blk, const OpParams& p, const std::v
                            const std::vector<TBlob>& out) {
   MXN_CHECK(blk.input(1) == blk.output(0) && blk.input(0) == blk.input(2), ErrorCode::kInternal,
             "pooling backward: a value and its gradient in different layouts");
-  const PoolGeom g = pool_geom(p, in[1].shape, nullptr);
 #if MXN_USE_ONEDNN
   onednn::PoolShape s;
   if (kept_shape(p, in[1].shape, in[1].dtype, &s) &&
-      (!s.max || maxima_above_lowest(in[2].ptr<float>(), g.planes * g.out_size())) &&
-      onednn::pool_backward(s, in[0].ptr<float>(), in[1].ptr<float>(), out[0].ptr<float>(),
-                            {blk.input(1), blk.input(0)})) {
+      dnnl_pool_backward(s, in[0].ptr<float>(), in[1].ptr<float>(), in[2].ptr<float>(),
+                         out[0].ptr<float>(), {blk.input(1), blk.input(0)})) {
     return;
   }
 #endif
+  const PoolGeom g = pool_geom(p, in[1].shape, nullptr);
   as_nchw(blk, in, out, [&](const std::vector<TBlob>& i, const std::vector<TBlob>& o) {
     pool_backward<float>(g, i[0].ptr<float>(), i[1].ptr<float>(), i[2].ptr<float>(),
                          o[0].ptr<float>());
@@ -583,8 +586,6 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
       .grad(grad_by_backward_op("_backward_Pooling", true, true));
   return op;
 }();
-
-
 
 std::shared_ptr<const onednn::ActLayout> pooling_kept_output(const OpParams& p,
                                                              const Shape& data, DType dtype,
