@@ -73,6 +73,14 @@ void Engine::push_async(AsyncFn fn, EngineVar* const* reads, int num_reads,
   }, reads, num_reads, writes, num_writes, options);
 }
 
+namespace {
+thread_local bool t_leads_teams = false;
+}  // namespace
+
+bool leads_parallel_teams() { return t_leads_teams; }
+ParallelTeamLead::ParallelTeamLead() : before_(t_leads_teams) { t_leads_teams = true; }
+ParallelTeamLead::~ParallelTeamLead() { t_leads_teams = before_; }
+
 Engine& Engine::get() {
   static Engine* engine = [] {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)

@@ -65,6 +65,27 @@ class Engine {
 // back (shared through DLPack) must not be trusted this way: see Chunk::exported.
 uint64_t var_version(const EngineVar* var);
 
+// Whether kernels on this thread may start OpenMP teams (parallel_for; oneDNN and OpenBLAS
+// start them regardless). Once a process holds more OpenMP team threads than cores, libgomp
+// stops spinning between parallel regions for good: every region and barrier then waits for a
+// futex wake-up (VGG-16 batch-1 inference ran 3-4% slower per convolution after the waiting
+// thread had run one operation). So only the threads that run the engine's operations lead
+// teams: the threaded engine's workers and the naive engine's pushing thread. Elsewhere (small
+// operations run inline on the pushing thread, data-loading threads) parallel_for runs its
+// parts in turn.
+bool leads_parallel_teams();
+// Marks the current thread as one that leads teams, for this object's lifetime.
+class ParallelTeamLead {
+ public:
+  ParallelTeamLead();
+  ~ParallelTeamLead();
+  ParallelTeamLead(const ParallelTeamLead&) = delete;
+  ParallelTeamLead& operator=(const ParallelTeamLead&) = delete;
+
+ private:
+  bool before_;
+};
+
 std::unique_ptr<Engine> make_threaded_engine(int num_workers);
 std::unique_ptr<Engine> make_naive_engine();
 

@@ -35,6 +35,7 @@ class NaiveEngine final : public Engine {
     std::exception_ptr err = skip;
     if (!err && fn) {
       try {
+        ParallelTeamLead lead;  // the one thread that runs operations here
         fn();
       } catch (...) {
         err = std::current_exception();

@@ -316,11 +316,12 @@ class ThreadedEngine final : public Engine {
 
   // Every thread that runs a kernel leads an OpenMP team of its own (oneDNN, OpenBLAS,
   // parallel_for), and once a process has more team threads than cores libgomp stops spinning
-  // between parallel regions and puts its threads to sleep after each one: a waiting thread
-  // that ran operations beside a busy worker made Inception-BN batch-1 inference 29 ms instead
-  // of 22 ms. So only workers run operations, unless none has completed one in kStallMs while
-  // ready work waits: an operation blocked on another (that must then run here) rather than a
-  // long one.
+  // between parallel regions and puts its threads to sleep after each one, for as long as
+  // those teams' leading threads live (leads_parallel_teams): a waiting thread that ran
+  // operations beside a busy worker made Inception-BN batch-1 inference 29 ms instead of 22
+  // ms. So only workers run operations, unless none has completed one in kStallMs while ready
+  // work waits: an operation blocked on another (that must then run elsewhere) rather than a
+  // long one. The waiting thread then runs it on a short-lived thread, whose team goes with it.
   //
   // Handing work over costs a thread wake-up (tens of microseconds here) each way, so both
   // sides spin for kSpin before they sleep: a waiting thread for the next completion, an idle
@@ -352,13 +353,24 @@ class ThreadedEngine final : public Engine {
           idle_workers_ == 0) {
         OpBlock* op = pop_ready();
         lock.unlock();
-        execute(op);
+        if (leads_parallel_teams()) {
+          execute(op);  // a worker waiting inside an operation
+        } else {
+          // On a thread of its own: libgomp counts a team's threads until its leading thread
+          // exits, so one led from this thread would stop its spinning for good
+          // (leads_parallel_teams).
+          std::thread([this, op] {
+            ParallelTeamLead lead;
+            execute(op);
+          }).join();
+        }
         lock.lock();
       }
     }
   }
 
   void worker_loop() {
+    ParallelTeamLead lead;
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       if (ready_.empty() && !stop_) {

@@ -12,6 +12,7 @@
 #endif
 
 #include "core/base/env.h"
+#include "core/engine/engine.h"
 
 namespace mxn::ops::nn {
 
@@ -133,6 +134,11 @@ void parallel_parts(int parts, const std::function<void(int)>& part) {
       if (!first) first = std::current_exception();
     }
   };
+  if (!leads_parallel_teams()) {  // one part after another (core/engine/engine.h)
+    for (int t = 0; t < parts; ++t) guarded(t);
+    if (first) std::rethrow_exception(first);
+    return;
+  }
 #if MXN_USE_ONEDNN
   // A team may have fewer threads than asked for (nested regions run on one): each covers
   // every part congruent to its number.

@@ -202,7 +202,9 @@ void as_nchw(const BlockedIO& blocked, const std::vector<TBlob>& in, const std::
 int nn_num_threads();
 // Runs part(t) for t in [0, parts) on parts threads: the calling thread's OpenMP team in
 // builds with oneDNN (the team oneDNN and OpenBLAS's OpenMP build run on, so no other pool
-// competes for the cores), else threads started for the call. Rethrows the first exception.
+// competes for the cores), else threads started for the call; one after another on a thread
+// that does not lead teams (leads_parallel_teams, core/engine/engine.h). Rethrows the first
+// exception.
 void parallel_parts(int parts, const std::function<void(int)>& part);
 template <typename F>
 void parallel_for(int64_t n, int64_t cost, F f) {

@@ -485,6 +485,25 @@ TEST_P(EngineTest, RunInlineRunsOnThePushingThreadWhenReady) {
   e().wait_all();
 }
 
+TEST_P(EngineTest, OnlyThreadsRunningOperationsLeadTeams) {
+  // leads_parallel_teams (engine.h): true inside the threaded engine's workers and for the
+  // naive engine's pushing thread, false on the thread that pushes and waits, and for an
+  // operation the threaded engine runs inline on it.
+  EXPECT_FALSE(leads_parallel_teams());
+  EngineVar* v = var();
+  EngineVar* w = var();
+  std::atomic<bool> queued_leads{false}, inline_leads{true};
+  push(e(), [&] { queued_leads = leads_parallel_teams(); }, {}, {v});
+  e().wait_for_var(v);
+  PushOptions opt;
+  opt.run_inline = true;
+  push(e(), [&] { inline_leads = leads_parallel_teams(); }, {}, {w}, opt);
+  e().wait_all();
+  EXPECT_TRUE(queued_leads.load());
+  EXPECT_EQ(inline_leads.load(), !threaded());
+  EXPECT_FALSE(leads_parallel_teams()) << "the mark must end with the operation";
+}
+
 TEST_P(EngineTest, DeleteVarWithPendingWork) {
   EngineVar* v = e().new_var();  // not in vars_: deleted here
   std::atomic<int> ran{0};
@@ -651,8 +670,8 @@ TEST(ThreadedEngine, RunInlineNotReadyRunsLater) {
   eng->delete_var(v);
 }
 
-TEST(ThreadedEngine, WaitingThreadRunsReadyWork) {
-  // One worker, kept busy; the waiting thread must run the ready operation itself.
+TEST(ThreadedEngine, WaitingThreadHasReadyWorkRun) {
+  // One worker, kept busy; the waiting thread must have the ready operation run elsewhere.
   auto eng = make_threaded_engine(1);
   EngineVar* busy = eng->new_var();
   EngineVar* v = eng->new_var();
@@ -664,9 +683,18 @@ TEST(ThreadedEngine, WaitingThreadRunsReadyWork) {
   }, {}, {busy});
   spin_until(started);
   std::thread::id ran_on;
-  push(*eng, [&] { ran_on = std::this_thread::get_id(); }, {}, {v});
+  bool leads = false;
+  push(*eng, [&] {
+    ran_on = std::this_thread::get_id();
+    leads = leads_parallel_teams();
+  }, {}, {v});
   eng->wait_for_var(v);  // would deadlock if waits only slept
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  // On a short-lived thread the waiting thread starts, which may lead OpenMP teams: the
+  // waiting thread never does (leads_parallel_teams).
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_NE(ran_on, std::thread::id());
+  EXPECT_TRUE(leads);
+  EXPECT_FALSE(leads_parallel_teams());
   gate.open();
   eng->wait_all();
   eng->delete_var(busy);
@@ -692,25 +720,29 @@ TEST(ThreadedEngine, WaitingThreadsLeaveWorkToWorkers) {
   for (EngineVar* v : vars) eng->delete_var(v);
 }
 
-TEST(ThreadedEngine, WaitAllRunsReadyWork) {
+TEST(ThreadedEngine, WaitAllHasReadyWorkRun) {
   auto eng = make_threaded_engine(1);
   EngineVar* busy = eng->new_var();
   EngineVar* v = eng->new_var();
   Gate gate;
   std::atomic<bool> started{false};
+  std::thread::id worker;
   push(*eng, [&] {
+    worker = std::this_thread::get_id();
     started = true;
     gate.wait();
   }, {}, {busy});
   spin_until(started);
   std::thread::id ran_on;
-  // Opens the gate from the waiting thread: wait_all can only finish if it helps.
+  // Opens the gate: wait_all can only finish if the waiting thread has it run.
   push(*eng, [&] {
     ran_on = std::this_thread::get_id();
     gate.open();
   }, {}, {v});
   eng->wait_all();
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_NE(ran_on, worker);
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_NE(ran_on, std::thread::id());
   eng->delete_var(busy);
   eng->delete_var(v);
 }

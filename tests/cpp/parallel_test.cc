@@ -1,18 +1,41 @@
 // parallel_for / parallel_parts (core/ops/nn_util.h): every index runs exactly once whatever
 // the size, cost and thread count; a kernel's exception reaches the caller; a parallel_for
-// inside another one (a kernel calling a kernel) still covers everything.
+// inside another one (a kernel calling a kernel) still covers everything. Each holds on a thread
+// that leads OpenMP teams (an engine worker) and on one that does not, where the parts run in
+// turn; and a thread the engine starts to run an operation takes its team with it.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
+#include "core/engine/engine.h"
 #include "core/ops/nn_util.h"
 
 namespace {
 
+using mxn::leads_parallel_teams;
+using mxn::ParallelTeamLead;
 using mxn::ops::nn::parallel_for;
 using mxn::ops::nn::parallel_parts;
+
+// Each test body runs twice: on a thread that leads teams, and on the test's own thread.
+class Parallel : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) lead_ = std::make_unique<ParallelTeamLead>();
+  }
+  void TearDown() override { lead_.reset(); }
+  std::unique_ptr<ParallelTeamLead> lead_;
+};
 
 std::vector<int> run_counts(int64_t n, int64_t cost) {
   std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
@@ -27,7 +50,7 @@ std::vector<int> run_counts(int64_t n, int64_t cost) {
   return out;
 }
 
-TEST(ParallelFor, EveryIndexOnce) {
+TEST_P(Parallel, EveryIndexOnce) {
   for (int64_t n : {0, 1, 2, 3, 7, 64, 1000, 100003}) {
     for (int64_t cost : {1, 1 << 10, 1 << 20}) {
       const std::vector<int> hits = run_counts(n, cost);
@@ -36,7 +59,7 @@ TEST(ParallelFor, EveryIndexOnce) {
   }
 }
 
-TEST(ParallelFor, NestedCallsCoverEverything) {
+TEST_P(Parallel, NestedCallsCoverEverything) {
   std::atomic<int64_t> total{0};
   parallel_for(8, 1 << 20, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -46,7 +69,7 @@ TEST(ParallelFor, NestedCallsCoverEverything) {
   EXPECT_EQ(total.load(), 8000);
 }
 
-TEST(ParallelFor, ExceptionsReachTheCaller) {
+TEST_P(Parallel, ExceptionsReachTheCaller) {
   EXPECT_THROW(parallel_for(1000, 1 << 20,
                             [](int64_t b, int64_t) {
                               if (b > 0) throw std::runtime_error("part failed");
@@ -61,12 +84,93 @@ TEST(ParallelFor, ExceptionsReachTheCaller) {
   for (int h : hits) ASSERT_EQ(h, 1);
 }
 
-TEST(ParallelParts, RunsEachPartOnce) {
+TEST_P(Parallel, EachPartRunsOnce) {
   for (int parts : {1, 2, 3, 5}) {
     std::vector<std::atomic<int>> seen(static_cast<size_t>(parts));
     parallel_parts(parts, [&](int t) { ++seen[static_cast<size_t>(t)]; });
     for (auto& s : seen) EXPECT_EQ(s.load(), 1) << parts;
   }
+}
+
+TEST_P(Parallel, PartsRunOnTheTeamOnlyWhereThreadsLeadTeams) {
+  std::mutex mu;
+  std::set<std::thread::id> ran_on;
+  parallel_parts(2, [&](int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both parts overlap
+    std::lock_guard<std::mutex> lock(mu);
+    ran_on.insert(std::this_thread::get_id());
+  });
+  if (GetParam()) {
+    EXPECT_EQ(ran_on.size(), 2u);
+  } else {
+    EXPECT_EQ(ran_on, std::set<std::thread::id>{std::this_thread::get_id()});
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LeadingOrNot, Parallel, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "leads_teams" : "plain_thread";
+                         });
+
+int os_threads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+TEST(ParallelTeams, AnOperationRunForAWaitingThreadTakesItsTeamWithIt) {
+  // The one worker is busy, so the waiting thread has the ready operation, a parallel_for,
+  // run on a thread it starts. Its OpenMP team must end with it: libgomp stops spinning for
+  // good once a process keeps more team threads than cores (core/engine/engine.h).
+  auto eng = mxn::make_threaded_engine(1);
+  mxn::EngineVar* busy = eng->new_var();
+  mxn::EngineVar* v = eng->new_var();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool started = false, open = false;
+  auto push = [&](mxn::Engine::Fn fn, mxn::EngineVar* w) {
+    eng->push(std::move(fn), nullptr, 0, &w, 1, mxn::PushOptions{});
+  };
+  push([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    started = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+  }, busy);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return started; });
+  }
+  const int before = os_threads();
+  std::set<std::thread::id> ran_on;
+  push([&] {
+    parallel_parts(2, [&](int) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::lock_guard<std::mutex> lock(mu);
+      ran_on.insert(std::this_thread::get_id());
+    });
+  }, v);
+  eng->wait_for_var(v);
+  EXPECT_EQ(ran_on.size(), 2u) << "the operation ran without a team";
+  EXPECT_EQ(ran_on.count(std::this_thread::get_id()), 0u);
+  // The team's threads leave after their leading thread (not joined): allow them a moment.
+  int after = os_threads();
+  for (int i = 0; i < 200 && after > before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    after = os_threads();
+  }
+  EXPECT_EQ(after, before) << "a thread of the operation's team outlived it";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+  eng->wait_all();
+  eng->delete_var(busy);
+  eng->delete_var(v);
 }
 
 }  // namespace
