@@ -2,6 +2,9 @@
 // flatten=True views data as (batch, prod(rest)); flatten=False applies the layer to the last
 // axis. float16 computes in float32.
 #include "core/ops/nn_util.h"
+#if MXN_USE_ONEDNN
+#include "core/ops/nn_onednn.h"
+#endif
 
 namespace mxn::ops::nn {
 namespace {
@@ -58,6 +61,11 @@ void fc_forward(const FcGeom& g, const T* x, const T* w, const T* b, T* y) {
     for (int64_t i = 0; i < g.m; ++i) std::memcpy(y + i * g.n, b, sizeof(T) * g.n);
     beta = T(1);
   }
+#if MXN_USE_ONEDNN
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.m == 1 && onednn::fc_row_forward(g.n, g.k, x, w, beta, y)) return;
+  }
+#endif
   gemm<T>(false, true, g.m, g.n, g.k, T(1), x, g.k, w, g.k, beta, y, g.n);
 }
 

@@ -819,6 +819,18 @@ bool lrn_forward_kept(const LrnShape& g, const ActLayout& in, const ActLayout* o
   return true;
 }
 
+bool fc_row_forward(int64_t n, int64_t k, const float* x, const float* w, float beta,
+                    float* y) {
+  const int m = mode();
+  if (m == 0 || n <= 0 || k <= 0 || (m == 1 && n * k < kMinRowWeights)) return false;
+  set_thread_count();
+  // Row-major: y(1, n) = x(1, k) . w^T with w stored (n, k).
+  const dnnl_status_t st = dnnl_sgemm('N', 'T', 1, n, k, 1.0f, x, k, w, k, beta, y, n);
+  MXN_CHECK(st == dnnl_success, ErrorCode::kInternal, "oneDNN sgemm failed (status ", int(st),
+            ")");
+  return true;
+}
+
 bool wanted(const ConvShape& g) {
   const int m = mode();
   if (m == 0) return false;

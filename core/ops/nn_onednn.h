@@ -107,6 +107,13 @@ struct LrnShape {
 };
 bool lrn_forward(const LrnShape& g, const float* x, float* y);
 
+// ---- FullyConnected on one row (nn_fully_connected.cc) ---------------------------------------
+// y(1, n) = x(1, k) . w(n, k)^T + beta * y through oneDNN's sgemm, whose matrix-vector kernel
+// streams the weights faster than OpenBLAS's sgemv on this machine. Below kMinRowWeights
+// weights (or with MXNEXT_ONEDNN=0) it declines, writing nothing; the caller then runs BLAS.
+constexpr int64_t kMinRowWeights = int64_t(1) << 20;
+bool fc_row_forward(int64_t n, int64_t k, const float* x, const float* w, float beta, float* y);
+
 // ---- inference with post-operations (nn_conv_chain.cc) ----------------------------------------
 // After the convolution and its bias: add another array of the output's shape (sum), then ReLU.
 struct PostOps {
