@@ -274,6 +274,41 @@ TEST_P(EngineTest, DuplicateAndReadWriteVariables) {
   e().wait_all();
 }
 
+TEST_P(EngineTest, LongDependencyListsMergeLikeShortOnes) {
+  // Over 16 variables the list is merged by sorting (an executor step writes every arena
+  // block it overlaps): duplicates, and variables both read and written, must still make one
+  // ordering each. Every operation writes w[0..19] (twice each) and reads them plus r[0..9];
+  // a reader of one w must see every write before it, and readers of r run together.
+  Vars w, r;
+  for (int i = 0; i < 20; ++i) w.push_back(var());
+  for (int i = 0; i < 10; ++i) r.push_back(var());
+  Vars writes = w, reads = r;
+  writes.insert(writes.end(), w.rbegin(), w.rend());
+  reads.insert(reads.end(), w.begin(), w.end());
+  reads.insert(reads.end(), r.begin(), r.end());
+  uint32_t x = 1;  // wraps, defined
+  std::atomic<int> seen_wrong{0};
+  for (int i = 0; i < 50; ++i) {
+    push(e(), [&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // readers would overtake
+      x = x * 3 + 1;
+    }, reads, writes);
+    const int expect_now = i;
+    push(e(), [&, expect_now] {
+      uint32_t expect = 1;
+      for (int k = 0; k <= expect_now; ++k) expect = expect * 3 + 1;
+      if (x != expect) ++seen_wrong;
+    }, {w[static_cast<size_t>(i % 20)]}, {});
+  }
+  e().wait_for_var(w[7]);
+  uint32_t expect = 1;
+  for (int i = 0; i < 50; ++i) expect = expect * 3 + 1;
+  EXPECT_EQ(x, expect);
+  e().wait_all();
+  EXPECT_EQ(seen_wrong.load(), 0);
+  EXPECT_THROW(push(e(), [] {}, Vars(20, r[0]), {nullptr}), Error);
+}
+
 TEST_P(EngineTest, BadArgumentsThrowInvalidArg) {
   EngineVar* a = var();
   EngineVar* null_var = nullptr;
