@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds and runs the core unit tests under AddressSanitizer and ThreadSanitizer.
+# Builds and runs the core unit tests under AddressSanitizer, UndefinedBehaviorSanitizer and
+# ThreadSanitizer.
 #
-#   scripts/sanitize.sh              # both
-#   scripts/sanitize.sh asan         # or: tsan
+#   scripts/sanitize.sh              # all three
+#   scripts/sanitize.sh asan         # or: ubsan, tsan
 #   scripts/sanitize.sh asan-python  # not in the default set (about 10 minutes more)
 #
 # build/asan: -DMXN_SANITIZE=address, runs engine_test, runtime_test (storage + base), io_test
 #             and recordio_fuzz (3000 mutated .rec files; FUZZ_ITERATIONS to change).
 #             and params_fuzz (10000 mutated .params files through the C ABI loader;
 #             PARAMS_FUZZ_ITERATIONS to change).
+# build/ubsan: -DMXN_SANITIZE=undefined (no recovery: the first report aborts), runs
+#             engine_test and runtime_test.
 # build/tsan: -DMXN_SANITIZE=thread,  runs engine_test and runtime_test with a smaller random
 #             DAG (MXNEXT_TEST_DAG_OPS, default 20000 here).
 # Only those targets are built (they link mxn_runtime and mxn_io_base: no operators, no BLAS).
@@ -23,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-2}"
 WHICH=("$@")
-[ ${#WHICH[@]} -eq 0 ] && WHICH=(asan tsan)
+[ ${#WHICH[@]} -eq 0 ] && WHICH=(asan ubsan tsan)
 
 LOGDIR="$(mktemp -d)"
 trap 'rm -rf "$LOGDIR"' EXIT
@@ -89,6 +92,14 @@ for which in "${WHICH[@]}"; do
       run_test "asan/params_fuzz" "$ROOT/build/asan/tests/fuzz/params_fuzz" \
         --iterations "${PARAMS_FUZZ_ITERATIONS:-10000}"
       ;;
+    ubsan)
+      echo "== UndefinedBehaviorSanitizer (build/ubsan)"
+      configure_and_build ubsan undefined engine_test runtime_test
+      export UBSAN_OPTIONS="print_stacktrace=1"
+      for t in engine_test runtime_test; do
+        run_test "ubsan/$t" "$ROOT/build/ubsan/tests/cpp/$t"
+      done
+      ;;
     tsan)
       echo "== ThreadSanitizer (build/tsan)"
       configure_and_build tsan thread engine_test runtime_test
@@ -123,7 +134,7 @@ for which in "${WHICH[@]}"; do
       fi
       ;;
     *)
-      echo "unknown sanitizer '$which' (use asan, tsan or asan-python)" >&2
+      echo "unknown sanitizer '$which' (use asan, ubsan, tsan or asan-python)" >&2
       exit 2
       ;;
   esac

@@ -262,13 +262,13 @@ TEST_P(EngineTest, WaitForWriteWaitsForReaders) {
 TEST_P(EngineTest, DuplicateAndReadWriteVariables) {
   EngineVar* a = var();
   EngineVar* b = var();
-  int x = 1;
+  uint32_t x = 1;  // wraps, defined (an int overflowed here: undefined behaviour)
   for (int i = 0; i < 100; ++i) {
     // a read and written, listed twice on each side; b read twice.
     push(e(), [&] { x = x * 3 + 1; }, {a, b, a, b}, {a, a});
   }
   e().wait_for_var(a);
-  int expect = 1;
+  uint32_t expect = 1;
   for (int i = 0; i < 100; ++i) expect = expect * 3 + 1;
   EXPECT_EQ(x, expect);
   e().wait_all();
@@ -440,7 +440,7 @@ TEST_P(EngineTest, ManyFailuresThenRecovery) {
   }
   EXPECT_EQ(wait_all_error(e()), "");
   // Good operations after the storm: clear every variable, then compute.
-  std::vector<int64_t> val(8, 0);
+  std::vector<uint64_t> val(8, 0);  // grows past int64 in 100 rounds: wraps, defined
   for (int i = 0; i < 8; ++i) push(e(), [&, i] { val[i] = i; }, {}, {vs[i]});
   for (int round = 0; round < 100; ++round) {
     for (int i = 0; i < 8; ++i) {
@@ -449,7 +449,7 @@ TEST_P(EngineTest, ManyFailuresThenRecovery) {
   }
   for (int i = 0; i < 8; ++i) EXPECT_EQ(wait_error(e(), vs[i]), "") << "var " << i;
   EXPECT_EQ(wait_all_error(e()), "");
-  std::vector<int64_t> ref(8);
+  std::vector<uint64_t> ref(8);
   for (int i = 0; i < 8; ++i) ref[i] = i;
   for (int round = 0; round < 100; ++round) {
     for (int i = 0; i < 8; ++i) ref[i] += ref[(i + 1) % 8];
