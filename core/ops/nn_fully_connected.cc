@@ -1,4 +1,5 @@
-// FullyConnected (MXNet 1.x): out = data . weight^T + bias, through OpenBLAS GEMM.
+// FullyConnected (MXNet 1.x): out = data . weight^T + bias, through OpenBLAS GEMM (one row of a
+// large layer through oneDNN's GEMV where the build has it: nn_onednn.h, fc_row_forward).
 // flatten=True views data as (batch, prod(rest)); flatten=False applies the layer to the last
 // axis. float16 computes in float32.
 #include "core/ops/nn_util.h"

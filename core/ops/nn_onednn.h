@@ -1,8 +1,8 @@
-// oneDNN glue for float32 2-D convolution and pooling (core/ops/nn_onednn.cc,
-// compiled when the build finds oneDNN: MXN_USE_ONEDNN in cmake/toolchain.cmake). The
-// operators in nn_convolution.cc and nn_pooling.cc call these for float32 NCHW work above a
-// threshold; everything else (and every build without oneDNN) runs the portable kernels, which
-// stay the oracle.
+// oneDNN glue for float32 2-D convolution, pooling, normalisation and one-row FullyConnected
+// (core/ops/nn_onednn.cc, compiled when the build finds oneDNN: MXN_USE_ONEDNN in
+// cmake/toolchain.cmake). The operators in nn_convolution.cc, nn_pooling.cc, nn_norm.cc and
+// nn_fully_connected.cc call these for float32 work above a threshold; everything else (and
+// every build without oneDNN) runs the portable kernels, which stay the oracle.
 //
 // MXNEXT_ONEDNN (read at every call, so tests can switch it between calls):
 //   unset / 1   oneDNN for convolutions of at least kMinMacs multiply-adds and pooling of at
