@@ -148,6 +148,10 @@ def mode_async(out, workers):
     kv.barrier()  # my pushes acknowledged, then everyone's: all applied
     kv.pull(list(shapes), out=[outs[k] for k in shapes])
     info["final"] = {str(k): np.unique(o.asnumpy()).tolist() for k, o in outs.items()}
+    # Everyone has pulled before anyone creates the next store: creating one is collective and
+    # holds a rank's communication thread, which also serves the others' pulls (without this
+    # barrier a slow rank's pull waited for a rank already creating kv2: 1 run in 5-25 hung).
+    kv.barrier()
     # without an optimizer the pushed value replaces the stored one
     kv2 = mx.kv.create("dist_async")
     kv2.init("z", mx.nd.zeros((6,)))
