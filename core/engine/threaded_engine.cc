@@ -1,9 +1,12 @@
 // The threaded engine: a worker pool fed by a priority queue of ready operations. Dependency
 // bookkeeping happens under one mutex (cheap and uncontended on the op hot path); operations
 // run outside it. Threads that wait leave the operations to the workers, unless the workers
-// make no progress for kStallMs (an operation blocked on another that cannot start): then
-// they run ready operations themselves. (DESIGN §11 has waits run not-yet-started operations
+// make no progress for kStallMs and hardly use the CPU (an operation blocked on another that
+// cannot start): then they run ready operations themselves. (DESIGN §11 has waits run not-yet-started operations
 // on the caller; docs/architecture.md, "Engine", says why this engine does not.)
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -48,6 +51,12 @@ class ThreadedEngine final : public Engine {
   explicit ThreadedEngine(int num_workers) {
     MXN_CHECK(num_workers >= 1, ErrorCode::kInvalidArg, "engine needs at least one worker");
     for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+#if defined(__linux__)
+    for (std::thread& w : workers_) {
+      clockid_t c;
+      if (pthread_getcpuclockid(w.native_handle(), &c) == 0) worker_clocks_.push_back(c);
+    }
+#endif
   }
 
   ~ThreadedEngine() override {
@@ -319,14 +328,22 @@ class ThreadedEngine final : public Engine {
   // between parallel regions and puts its threads to sleep after each one, for as long as
   // those teams' leading threads live (leads_parallel_teams): a waiting thread that ran
   // operations beside a busy worker made Inception-BN batch-1 inference 29 ms instead of 22
-  // ms. So only workers run operations, unless none has completed one in kStallMs while ready
-  // work waits: an operation blocked on another (that must then run elsewhere) rather than a
-  // long one. The waiting thread then runs it on a short-lived thread, whose team goes with it.
+  // ms, and one that ran a single operation during VGG-16's first forward (its weights'
+  // preparation outlasts kStallMs) left every later convolution 3-4% slower. So only workers
+  // run operations, unless none has completed one in kStallMs while ready work waits and the
+  // workers used under a fifth of that time on the CPU (or none has completed one in
+  // kBusyStall): an operation blocked on another (that must then run here) rather than a long
+  // one. Here, not on a thread started for it: the distributed KVStore opens a communicator
+  // for each thread that calls it, collectively.
   //
   // Handing work over costs a thread wake-up (tens of microseconds here) each way, so both
   // sides spin for kSpin before they sleep: a waiting thread for the next completion, an idle
   // worker for the next ready operation (an MLP training step is hundreds of small operations).
   static constexpr auto kStallMs = std::chrono::milliseconds(100);
+  static constexpr double kBusyCpuSeconds = 0.02;  // a fifth of kStallMs
+  // A worker that spins while it waits (MPI's progress loops call sched_yield) looks busy: after
+  // this long without a completion the waiting thread helps anyway.
+  static constexpr auto kBusyStall = std::chrono::seconds(2);
   static constexpr auto kSpin = std::chrono::microseconds(100);
   // Spins until cond() or kSpin has passed; true when cond() held.
   template <typename Cond>
@@ -342,28 +359,27 @@ class ThreadedEngine final : public Engine {
   }
   template <typename Pred>
   void help_until(std::unique_lock<std::mutex>& lock, Pred done) {
+    uint64_t seen = completed_.load(std::memory_order_acquire);
+    auto progress_at = std::chrono::steady_clock::now();
     while (!done()) {
       const uint64_t before = completed_.load(std::memory_order_acquire);
+      if (before != seen) {
+        seen = before;
+        progress_at = std::chrono::steady_clock::now();
+      }
       lock.unlock();
       const bool moved = spin([&] { return completed_.load(std::memory_order_acquire) != before; });
       lock.lock();
       if (moved || done()) continue;
+      const double cpu_before = workers_cpu_seconds();
       const bool quiet = state_cv_.wait_for(lock, kStallMs) == std::cv_status::timeout;
       if (quiet && !done() && completed_.load() == before && !ready_.empty() &&
-          idle_workers_ == 0) {
+          idle_workers_ == 0 &&
+          (workers_cpu_seconds() - cpu_before < kBusyCpuSeconds ||
+           std::chrono::steady_clock::now() - progress_at >= kBusyStall)) {
         OpBlock* op = pop_ready();
         lock.unlock();
-        if (leads_parallel_teams()) {
-          execute(op);  // a worker waiting inside an operation
-        } else {
-          // On a thread of its own: libgomp counts a team's threads until its leading thread
-          // exits, so one led from this thread would stop its spinning for good
-          // (leads_parallel_teams).
-          std::thread([this, op] {
-            ParallelTeamLead lead;
-            execute(op);
-          }).join();
-        }
+        execute(op);
         lock.lock();
       }
     }
@@ -391,7 +407,23 @@ class ThreadedEngine final : public Engine {
     }
   }
 
+  // CPU seconds the workers have used (0 where threads have no CPU clocks): a blocked worker
+  // uses none.
+  double workers_cpu_seconds() const {
+    double total = 0;
+#if defined(__linux__)
+    for (clockid_t c : worker_clocks_) {
+      timespec ts;
+      if (clock_gettime(c, &ts) == 0) total += double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+    }
+#endif
+    return total;
+  }
+
   std::mutex mu_;
+#if defined(__linux__)
+  std::vector<clockid_t> worker_clocks_;
+#endif
   std::condition_variable work_cv_;   // workers sleep here
   std::condition_variable state_cv_;  // waiting threads sleep here
   std::priority_queue<OpBlock*, std::vector<OpBlock*>, ReadyOrder> ready_;
