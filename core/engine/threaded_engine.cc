@@ -2,8 +2,9 @@
 // bookkeeping happens under one mutex (cheap and uncontended on the op hot path); operations
 // run outside it. Threads that wait leave the operations to the workers, unless the workers
 // make no progress for kStallMs and hardly use the CPU (an operation blocked on another that
-// cannot start): then they run ready operations themselves. (DESIGN §11 has waits run not-yet-started operations
-// on the caller; docs/architecture.md, "Engine", says why this engine does not.)
+// cannot start): then they run ready operations themselves. (DESIGN §11 has waits run
+// not-yet-started operations on the caller; docs/architecture.md, "Engine", says why this
+// engine does not.)
 #include <pthread.h>
 #include <time.h>
 
@@ -340,7 +341,7 @@ class ThreadedEngine final : public Engine {
   // sides spin for kSpin before they sleep: a waiting thread for the next completion, an idle
   // worker for the next ready operation (an MLP training step is hundreds of small operations).
   static constexpr auto kStallMs = std::chrono::milliseconds(100);
-  static constexpr double kBusyCpuSeconds = 0.02;  // a fifth of kStallMs
+  static constexpr double kBusyCpuSeconds = std::chrono::duration<double>(kStallMs).count() / 5;
   // A worker that spins while it waits (MPI's progress loops call sched_yield) looks busy: after
   // this long without a completion the waiting thread helps anyway.
   static constexpr auto kBusyStall = std::chrono::seconds(2);
