@@ -19,8 +19,8 @@ uint64_t new_var_version() {
 
 uint64_t var_version(const EngineVar* var) { return var->version.load(std::memory_order_relaxed); }
 
-void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
-                  int num_writes, std::vector<Dep>* deps) {
+void check_vars(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                int num_writes) {
   MXN_CHECK(num_reads >= 0 && num_writes >= 0, ErrorCode::kInvalidArg,
             "engine: negative variable count");
   for (int i = 0; i < num_writes; ++i) {
@@ -29,6 +29,11 @@ void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writ
   for (int i = 0; i < num_reads; ++i) {
     MXN_CHECK(reads[i] != nullptr, ErrorCode::kInvalidArg, "engine: NULL read variable");
   }
+}
+
+void collect_deps(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                  int num_writes, std::vector<Dep>* deps) {
+  check_vars(reads, num_reads, writes, num_writes);
   deps->clear();
   deps->reserve(static_cast<size_t>(num_reads + num_writes));
   if (num_reads + num_writes > 16) {
@@ -100,6 +105,13 @@ void Engine::push_async(AsyncFn fn, EngineVar* const* reads, int num_reads,
     st->cv.wait(lock, [&] { return st->done; });
     if (st->err) std::rethrow_exception(st->err);
   }, reads, num_reads, writes, num_writes, options);
+}
+
+EngineBulk::EngineBulk(Engine& engine, bool on) : engine_(on ? &engine : nullptr) {
+  if (engine_) engine_->begin_bulk();
+}
+EngineBulk::~EngineBulk() {
+  if (engine_) engine_->end_bulk();
 }
 
 namespace {

@@ -12,6 +12,7 @@
 namespace mxn {
 
 struct EngineVar;  // opaque: one per storage chunk (or any resource that needs ordering)
+struct BulkReplay;  // opaque: a bulk's operations kept to be pushed again (end_bulk_for_replay)
 
 struct PushOptions {
   int priority = 0;          // higher runs first among ready operations
@@ -52,6 +53,29 @@ class Engine {
   virtual const char* name() const = 0;
   virtual int num_workers() const = 0;
 
+  // Bulk execution (MXNet's engine bulking, used for inference forwards as
+  // MXNET_EXEC_BULK_EXEC_INFERENCE does): between begin_bulk and the matching end_bulk, the
+  // operations this thread pushes are gathered, and end_bulk pushes them as one operation
+  // (their reads and writes merged) that runs them in push order on one worker: one hand-over
+  // and one dependency update instead of one per operation. Each gathered operation's writes
+  // get new versions (var_version) as it completes. If one fails, the rest do not run and every
+  // variable the bulk writes carries the failure. A wait on this thread, an asynchronous push
+  // or deleting a variable the gathered operations use pushes them first; other threads see
+  // them once pushed. Bulks nest (the outermost end pushes); one engine's bulk per thread at a
+  // time. The naive engine runs every operation at push and ignores bulks.
+  virtual void begin_bulk() {}
+  virtual void end_bulk() {}
+  // Ends the bulk as end_bulk does and keeps its operations, to be pushed again as one by
+  // push_replay (MXNet's cached segment operations): the caller skips building them. They must
+  // be safe to run again: closures that hold their arrays and decide what to do when they run.
+  // Null when there is nothing to keep: a nested bulk, one pushed in parts (a wait inside it),
+  // an empty one, or the naive engine.
+  virtual std::shared_ptr<BulkReplay> end_bulk_for_replay() {
+    end_bulk();
+    return nullptr;
+  }
+  virtual void push_replay(const std::shared_ptr<BulkReplay>& replay) { (void)replay; }
+
   // The process-wide engine, chosen at first use by MXNEXT_ENGINE=threaded|naive
   // (default threaded, workers from MXNEXT_CPU_WORKERS, default = cores). Never destroyed.
   static Engine& get();
@@ -84,6 +108,18 @@ class ParallelTeamLead {
 
  private:
   bool before_;
+};
+
+// A bulk for this object's lifetime (nothing when `on` is false).
+class EngineBulk {
+ public:
+  explicit EngineBulk(Engine& engine, bool on = true);
+  ~EngineBulk();  // end_bulk
+  EngineBulk(const EngineBulk&) = delete;
+  EngineBulk& operator=(const EngineBulk&) = delete;
+
+ private:
+  Engine* engine_;
 };
 
 std::unique_ptr<Engine> make_threaded_engine(int num_workers);

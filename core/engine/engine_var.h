@@ -31,8 +31,14 @@ struct EngineVar {
   bool deleted = false;
   std::exception_ptr error;  // the poison, if the last write failed
   std::atomic<uint64_t> version{new_var_version()};  // see var_version (engine.h)
+  // The last bulk (BulkOps) that listed it as a read / a write: each variable once per list.
+  std::atomic<uint64_t> bulk_read{0}, bulk_write{0};
   void renew_version() { version.store(new_var_version(), std::memory_order_relaxed); }
 };
+
+// Throws kInvalidArg for a negative count or a null variable.
+void check_vars(EngineVar* const* reads, int num_reads, EngineVar* const* writes,
+                int num_writes);
 
 // Builds the dependency list: duplicates merged, a variable both read and written kept once as
 // a write that reads too.

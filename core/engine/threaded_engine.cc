@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/base/error.h"
+#include "core/engine/bulk.h"
 #include "core/engine/engine_var.h"
 
 namespace mxn {
@@ -46,6 +47,17 @@ struct ReadyOrder {
     return a->seq > b->seq;
   }
 };
+
+class ThreadedEngine;
+
+// This thread's open bulk (Engine::begin_bulk).
+struct ThreadBulk {
+  ThreadedEngine* engine = nullptr;
+  int depth = 0;
+  bool split = false;  // pushed in parts (a wait inside it): not kept for replay
+  BulkOps ops;
+};
+thread_local ThreadBulk t_bulk;
 
 class ThreadedEngine final : public Engine {
  public:
@@ -77,6 +89,7 @@ class ThreadedEngine final : public Engine {
 
   void delete_var(EngineVar* var) override {
     if (var == nullptr) return;
+    if (bulking() && t_bulk.ops.uses(var)) push_bulk();
     std::lock_guard<std::mutex> lock(mu_);
     if (idle(var)) {
       delete var;
@@ -87,6 +100,10 @@ class ThreadedEngine final : public Engine {
 
   void push(Fn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
             int num_writes, const PushOptions& options) override {
+    if (bulking()) {
+      t_bulk.ops.add(std::move(fn), reads, num_reads, writes, num_writes, options);
+      return;
+    }
     auto* op = new OpBlock();
     try {
       collect_deps(reads, num_reads, writes, num_writes, &op->deps);
@@ -102,6 +119,7 @@ class ThreadedEngine final : public Engine {
 
   void push_async(AsyncFn fn, EngineVar* const* reads, int num_reads, EngineVar* const* writes,
                   int num_writes, const PushOptions& options) override {
+    if (bulking()) push_bulk();  // it frees its worker while it waits: never gathered
     auto* op = new OpBlock();
     try {
       collect_deps(reads, num_reads, writes, num_writes, &op->deps);
@@ -117,6 +135,7 @@ class ThreadedEngine final : public Engine {
 
   void wait_for_var(EngineVar* var, bool for_write) override {
     MXN_CHECK(var != nullptr, ErrorCode::kInvalidArg, "engine: wait on a NULL variable");
+    if (bulking()) push_bulk();
     Waiter waiter;
     auto* op = new OpBlock();
     op->waiter = &waiter;
@@ -138,6 +157,7 @@ class ThreadedEngine final : public Engine {
   }
 
   void wait_all() override {
+    if (bulking()) push_bulk();
     std::unique_lock<std::mutex> lock(mu_);
     help_until(lock, [&] { return pending_ == 0; });
     if (unreported_.empty()) return;
@@ -149,7 +169,67 @@ class ThreadedEngine final : public Engine {
   const char* name() const override { return "threaded"; }
   int num_workers() const override { return static_cast<int>(workers_.size()); }
 
+  void begin_bulk() override {
+    MXN_CHECK(t_bulk.depth == 0 || t_bulk.engine == this, ErrorCode::kInvalidArg,
+              "engine: this thread has a bulk open on another engine");
+    t_bulk.engine = this;
+    ++t_bulk.depth;
+  }
+
+  void end_bulk() override {
+    if (!bulking()) return;
+    if (t_bulk.depth > 1) {
+      --t_bulk.depth;
+      return;
+    }
+    push_bulk();
+    t_bulk = ThreadBulk();
+  }
+
+  std::shared_ptr<BulkReplay> end_bulk_for_replay() override {
+    if (!bulking() || t_bulk.depth > 1 || t_bulk.split || t_bulk.ops.empty()) {
+      end_bulk();
+      return nullptr;
+    }
+    std::shared_ptr<BulkReplay> replay = t_bulk.ops.take();
+    t_bulk = ThreadBulk();
+    push_replay(replay);
+    return replay;
+  }
+
+  void push_replay(const std::shared_ptr<BulkReplay>& replay) override {
+    PushOptions opt;
+    opt.name = "bulk";
+    opt.priority = replay->priority;
+    push([replay] { replay->run(/*keep=*/true); }, replay->reads.data(),
+         static_cast<int>(replay->reads.size()), replay->writes.data(),
+         static_cast<int>(replay->writes.size()), opt);
+  }
+
  private:
+  bool bulking() const { return t_bulk.depth > 0 && t_bulk.engine == this; }
+
+  // Pushes this thread's gathered operations as one; the bulk stays open (marked split).
+  void push_bulk() {
+    if (t_bulk.ops.empty()) return;
+    std::shared_ptr<BulkReplay> ops = t_bulk.ops.take();
+    t_bulk.split = true;
+    const int depth = t_bulk.depth;
+    t_bulk.depth = 0;  // push it, not gather it again
+    PushOptions opt;
+    opt.name = "bulk";
+    opt.priority = ops->priority;
+    try {
+      push([ops] { ops->run(/*keep=*/false); }, ops->reads.data(),
+           static_cast<int>(ops->reads.size()), ops->writes.data(),
+           static_cast<int>(ops->writes.size()), opt);
+    } catch (...) {
+      t_bulk.depth = depth;
+      throw;
+    }
+    t_bulk.depth = depth;
+  }
+
   static bool idle(const EngineVar* v) { return v->head == nullptr && v->readers == 0 && !v->writer; }
 
   // Grants `d` at once if its variable allows it (nothing queued ahead).
