@@ -235,6 +235,11 @@ Executor::Executor(Symbol symbol, std::vector<NDArray> args, std::vector<NDArray
   if (env_int("MXNEXT_MEMORY_PLAN", 1) == 0) options.plan_memory = false;
   if (env_int("MXNEXT_FUSE", 1) == 0) options.fuse_elementwise = options.fuse_conv_chains = false;
   if (env_int("MXNEXT_TRAIN_LAYOUTS", 1) == 0) options.train_layouts = false;
+  if (env_int("MXNEXT_EXEC_BULK_INFERENCE", 1) == 0) options.bulk_inference = false;
+  bulk_inference_ = options.bulk_inference;
+  // A replayed forward would draw the same random numbers each time.
+  replayable_ = std::none_of(steps_.begin(), steps_.begin() + static_cast<std::ptrdiff_t>(num_forward_),
+                             [](const Step& st) { return st.node->op->draws_random(st.node->params, false); });
   if (options.train_layouts) find_train_layouts(values, value_index);
   if (options.fuse_conv_chains) {
     find_conv_chains(&values, value_index);
@@ -429,9 +434,44 @@ void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
 void Executor::forward(bool is_train) {
   std::vector<char> fused(chains_.size(), 0);  // chains running as one kernel this time
   for (size_t c = 0; c < chains_.size() && !is_train; ++c) fused[c] = chain_fusable(chains_[c]);
-  auto in_fused_chain = [&](size_t s) { return steps_[s].chain >= 0 && fused[static_cast<size_t>(steps_[s].chain)]; };
   const KeptLayouts& kept = kept_layouts(fused);
   kept_outputs_ = std::count_if(kept.out.begin(), kept.out.end(), [](const auto& l) { return l != nullptr; });
+  // Inference: one engine operation for the whole forward, as MXNet bulks it. The worker runs
+  // the steps back to back, and the pushing thread, which shares the cores with the kernels,
+  // makes one dependency update instead of one per step. The operations are kept and pushed
+  // again while the same chains run fused in the same layouts, so later forwards skip building
+  // them (their kernels still decide what to do when they run).
+  const bool bulk = !is_train && bulk_inference_;
+  Engine& engine = Engine::get();
+  if (bulk && replay_ && replay_fused_ == fused && replay_key_ == kept_key_) {
+    engine.push_replay(replay_);
+    ++replayed_forwards_;
+    trained_ = false;
+    return;
+  }
+  if (bulk) {
+    replay_ = nullptr;
+    engine.begin_bulk();
+  }
+  try {
+    push_forward(is_train, fused, kept);
+  } catch (...) {
+    if (bulk) engine.end_bulk();  // what was pushed runs, as without the bulk
+    throw;
+  }
+  if (bulk && replayable_) {
+    replay_ = engine.end_bulk_for_replay();
+    replay_fused_ = fused;
+    replay_key_ = kept_key_;
+  } else if (bulk) {
+    engine.end_bulk();
+  }
+  trained_ = is_train;
+}
+
+void Executor::push_forward(bool is_train, const std::vector<char>& fused,
+                            const KeptLayouts& kept) {
+  auto in_fused_chain = [&](size_t s) { return steps_[s].chain >= 0 && fused[static_cast<size_t>(steps_[s].chain)]; };
   for (size_t s = 0; s < num_forward_; ++s) {
     if (in_fused_chain(s)) {
       const ConvChain& c = chains_[static_cast<size_t>(steps_[s].chain)];
@@ -453,7 +493,6 @@ void Executor::forward(bool is_train) {
     }
   }
   for (size_t i = 0; i < outputs_.size(); ++i) copy_array(value_of(symbol_.outputs[i]), outputs_[i]);
-  trained_ = is_train;
 }
 
 void Executor::backward(const std::vector<NDArray>& head_grads) {
@@ -528,7 +567,7 @@ std::string Executor::memory_report() const {
                outs = total(outputs_);
   out += cat("], \"fused_runs\": ", groups_.size(), ", \"conv_chains\": ", chains_.size(),
              ", \"conv_chain_builds\": ", conv_chain_builds(),
-             ", \"kept_layouts\": ", kept_outputs_,
+             ", \"kept_layouts\": ", kept_outputs_, ", \"replayed_forwards\": ", replayed_forwards_,
              ", \"train_blocked_values\": ", train_blocked_values_, ", \"num_values\": ", value_names_.size(),
              ", \"unplanned_bytes\": ",
              plan_.unplanned_bytes, ", \"planned_bytes\": ", planned,

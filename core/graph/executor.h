@@ -35,6 +35,10 @@ struct ExecutorOptions {
   // BatchNorm, ReLU, adds, pooling) channel-blocked, in oneDNN's layout
   // (core/graph/train_layouts.cc; MXNEXT_TRAIN_LAYOUTS=0: off).
   bool train_layouts = true;
+  // Inference forwards (is_train false) push their operations as one engine operation, as
+  // MXNet's MXNET_EXEC_BULK_EXEC_INFERENCE does (Engine::begin_bulk;
+  // MXNEXT_EXEC_BULK_INFERENCE=0: off).
+  bool bulk_inference = true;
 };
 
 class Executor {
@@ -68,6 +72,9 @@ class Executor {
     BlockedIO blocked = {};  // arrays it reads or writes channel-blocked in training
   };
   const NDArray& value_of(const NodeEntry& e) const;
+  struct KeptLayouts;
+  // Pushes the forward's steps and the copies to outputs_.
+  void push_forward(bool is_train, const std::vector<char>& fused, const KeptLayouts& kept);
   void run(Step& step, bool is_train);
   void run_fused(const std::vector<size_t>& group, bool is_train);
   void find_fusable_runs(const std::vector<int>& consumers,
@@ -127,6 +134,12 @@ class Executor {
   std::vector<size_t> grad_args_;        // their argument indices
   std::vector<size_t> direct_grads_;     // indices into grad_args_ computed in place
   bool trained_ = false;                 // the last forward ran in training mode
+  bool bulk_inference_ = true;           // ExecutorOptions::bulk_inference
+  bool replayable_ = false;              // inference forwards may be replayed (no randomness)
+  std::shared_ptr<BulkReplay> replay_;   // the last inference forward's operations ...
+  std::vector<char> replay_fused_;       // ... pushed with these chains fused
+  std::string replay_key_;               // ... and kept_key_
+  int64_t replayed_forwards_ = 0;        // inference forwards pushed as replay_ (memory_report)
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   std::vector<ConvChain> chains_;
   KeptLayouts kept_;                  // the last kept_layouts(), for kept_fused_ and kept_key_

@@ -179,7 +179,9 @@ std::vector<NDArray> invoke_op(const OpDef& op, const std::vector<NDArray>& inpu
       out_elems += a.size();
     }
     if (after != nullptr) writes.insert(writes.end(), after->begin(), after->end());
-    if (op.uses_random) random_reserve(static_cast<uint64_t>(out_elems), &ctx.seed, &ctx.counter);
+    if (op.draws_random(params, is_train)) {
+      random_reserve(static_cast<uint64_t>(out_elems), &ctx.seed, &ctx.counter);
+    }
     PushOptions opt;
     opt.name = op.name.c_str();
     opt.run_inline = total_bytes <= inline_limit_bytes();

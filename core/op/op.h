@@ -75,6 +75,9 @@ struct OpDef {
   InferTypeFn infer_type;  // default: every input has one dtype, outputs take it
   ComputeFn compute_cpu;
   bool uses_random = false;
+  // Set on some that use it (random()): whether an inference call (is_train false) with these
+  // parameters draws random numbers (Dropout only with mode='always'). Empty: always.
+  std::function<bool(const OpParams&)> draws_at_inference;
   // Operators without inputs place their output by this parameter (MXNet's ctx).
   bool has_ctx_param = false;
   GradientFn gradient;  // empty: not differentiable
@@ -119,7 +122,7 @@ struct OpDef {
   OpDef& shape_fn(InferShapeFn fn);
   OpDef& type_fn(InferTypeFn fn);
   OpDef& cpu(ComputeFn fn);
-  OpDef& random();
+  OpDef& random(std::function<bool(const OpParams&)> draws_at_inference = nullptr);
   OpDef& grad(GradientFn fn);
   OpDef& inputs_used(std::function<std::vector<std::string>(const OpParams&)> names);
   OpDef& input_shapes_fn(std::function<void(const OpParams&, std::vector<Shape>* in)> fn);
@@ -135,6 +138,8 @@ struct OpDef {
   int num_outputs(const OpParams& params) const;
   int num_visible_outputs(const OpParams& params) const;
   bool is_aux_input(int index) const;  // the index-th input is an auxiliary state
+  // Whether a call draws random numbers (uses_random and draws_at_inference).
+  bool draws_random(const OpParams& params, bool is_train) const;
 };
 
 class OpRegistry {

@@ -143,9 +143,14 @@ OpDef& OpDef::cpu(ComputeFn fn) {
   compute_cpu = std::move(fn);
   return *this;
 }
-OpDef& OpDef::random() {
+OpDef& OpDef::random(std::function<bool(const OpParams&)> draws_at_inference_fn) {
   uses_random = true;
+  draws_at_inference = std::move(draws_at_inference_fn);
   return *this;
+}
+
+bool OpDef::draws_random(const OpParams& params, bool is_train) const {
+  return uses_random && (is_train || !draws_at_inference || draws_at_inference(params));
 }
 
 OpDef& OpDef::grad(GradientFn fn) {

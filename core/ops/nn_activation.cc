@@ -367,7 +367,7 @@ MXN_OP_REGISTRATION = [] () -> OpDef& {
         return p.get_string("act_type") == "rrelu" ? 2 : 1;
       })
       .visible_outputs([](const OpParams&) { return 1; })
-      .random()
+      .random([](const OpParams&) { return false; })  // rrelu: the mean slope in inference
       .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
         if (p.get_string("act_type") == "prelu") check_prelu_gamma(in[0], in[1]);
         out->assign(out->size(), in[0]);

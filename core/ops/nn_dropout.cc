@@ -42,7 +42,7 @@ MXN_REGISTER_OP(Dropout)
               "Whether to turn off cuDNN (accepted for compatibility).")
     .output_names({"output", "mask"})
     .visible_outputs([](const OpParams&) { return 1; })
-    .random()
+    .random([](const OpParams& p) { return p.get_string("mode") == "always"; })
     .shape_fn([](const OpParams& p, const std::vector<Shape>& in, std::vector<Shape>* out) {
       const double prob = p.get_float("p");
       MXN_CHECK(prob >= 0.0 && prob <= 1.0, ErrorCode::kInvalidArg, "p must be in [0, 1], got ",

@@ -69,8 +69,8 @@ def _build(shape, conv, follow, fix_gamma=False):
     return y, params, follow
 
 
-def _bind(sym, shapes, seed=0):
-    ex = sym.simple_bind(mx.cpu(), grad_req="null", **shapes)
+def fill_params(ex, seed):
+    """Uniform arguments and auxiliary states, gammas and variances positive."""
     rng = np.random.RandomState(seed)
     for k, a in sorted(ex.arg_dict.items()):
         a[:] = rng.uniform(0.5, 1.5, a.shape) if k.endswith("gamma") else \
@@ -78,6 +78,11 @@ def _bind(sym, shapes, seed=0):
     for k, a in sorted(ex.aux_dict.items()):
         a[:] = rng.uniform(0.5, 2, a.shape) if k.endswith("var") else \
             rng.uniform(-0.5, 0.5, a.shape)
+
+
+def _bind(sym, shapes, seed=0):
+    ex = sym.simple_bind(mx.cpu(), grad_req="null", **shapes)
+    fill_params(ex, seed)
     return ex
 
 
