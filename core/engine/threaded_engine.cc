@@ -426,6 +426,8 @@ class ThreadedEngine final : public Engine {
   // this long without a completion the waiting thread helps anyway.
   static constexpr auto kBusyStall = std::chrono::seconds(2);
   static constexpr auto kSpin = std::chrono::microseconds(100);
+  // Waits start with a spin while the recent ones took under this on average.
+  static constexpr int64_t kSpinWorthNs = 1000000;
   // Spins until cond() or kSpin has passed; true when cond() held.
   template <typename Cond>
   static bool spin(Cond cond) {
@@ -440,18 +442,26 @@ class ThreadedEngine final : public Engine {
   }
   template <typename Pred>
   void help_until(std::unique_lock<std::mutex>& lock, Pred done) {
+    const auto start = std::chrono::steady_clock::now();
+    // Spinning pays only while waits are short; during a long one (a bulked inference forward)
+    // the spinning thread takes a core from the kernels' OpenMP team, whose other thread then
+    // waits for it at the next barrier.
+    const bool spin_first = wait_ns_.load(std::memory_order_relaxed) < kSpinWorthNs;
     uint64_t seen = completed_.load(std::memory_order_acquire);
-    auto progress_at = std::chrono::steady_clock::now();
+    auto progress_at = start;
     while (!done()) {
       const uint64_t before = completed_.load(std::memory_order_acquire);
       if (before != seen) {
         seen = before;
         progress_at = std::chrono::steady_clock::now();
       }
-      lock.unlock();
-      const bool moved = spin([&] { return completed_.load(std::memory_order_acquire) != before; });
-      lock.lock();
-      if (moved || done()) continue;
+      if (spin_first) {
+        lock.unlock();
+        const bool moved =
+            spin([&] { return completed_.load(std::memory_order_acquire) != before; });
+        lock.lock();
+        if (moved || done()) continue;
+      }
       const double cpu_before = workers_cpu_seconds();
       const bool quiet = state_cv_.wait_for(lock, kStallMs) == std::cv_status::timeout;
       if (quiet && !done() && completed_.load() == before && !ready_.empty() &&
@@ -464,6 +474,11 @@ class ThreadedEngine final : public Engine {
         lock.lock();
       }
     }
+    // A running average over about the last eight waits.
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - start).count();
+    const int64_t avg = wait_ns_.load(std::memory_order_relaxed);
+    wait_ns_.store(avg + (ns - avg) / 8, std::memory_order_relaxed);
   }
 
   void worker_loop() {
@@ -515,6 +530,7 @@ class ThreadedEngine final : public Engine {
   int idle_workers_ = 0;   // workers asleep on work_cv_
   std::atomic<uint64_t> completed_{0};  // operations completed so far (progress)
   std::atomic<int> ready_count_{0};      // ready_.size(), read without the lock by spinners
+  std::atomic<int64_t> wait_ns_{0};      // how long waits lasted lately (help_until)
   bool stop_ = false;
 };
 
