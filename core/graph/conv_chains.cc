@@ -124,6 +124,16 @@ bool Executor::chain_fusable(const ConvChain& c) const {
                                      data.dtype());
 }
 
+const std::vector<char>& Executor::fusable_chains() {
+  const std::string settings = ops::nn::conv_chain_settings();
+  if (fusable_.size() != chains_.size() || settings != fusable_settings_) {
+    fusable_.assign(chains_.size(), 0);
+    for (size_t c = 0; c < chains_.size(); ++c) fusable_[c] = chain_fusable(chains_[c]);
+    fusable_settings_ = settings;
+  }
+  return fusable_;
+}
+
 int64_t Executor::conv_chain_builds() const {
   int64_t n = 0;
   for (const ConvChain& c : chains_) n += c.kernel->builds();

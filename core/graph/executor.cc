@@ -432,8 +432,8 @@ void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
 }
 
 void Executor::forward(bool is_train) {
-  std::vector<char> fused(chains_.size(), 0);  // chains running as one kernel this time
-  for (size_t c = 0; c < chains_.size() && !is_train; ++c) fused[c] = chain_fusable(chains_[c]);
+  // The chains running as one kernel this time.
+  const std::vector<char> fused = is_train ? std::vector<char>(chains_.size(), 0) : fusable_chains();
   const KeptLayouts& kept = kept_layouts(fused);
   kept_outputs_ = std::count_if(kept.out.begin(), kept.out.end(), [](const auto& l) { return l != nullptr; });
   // Inference: one engine operation for the whole forward, as MXNet bulks it. The worker runs

@@ -91,6 +91,9 @@ class Executor {
   // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
   // operators decide at every call).
   bool chain_fusable(const ConvChain& c) const;
+  // chain_fusable of every chain, kept while the settings it depends on stay the same (the
+  // shapes and dtypes are the bound ones).
+  const std::vector<char>& fusable_chains();
   // Which values an inference forward keeps in oneDNN's layouts, channel-blocked or
   // channels-last (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s]
   // where that is not null. Fused chains, Pooling, LRN and Concat hand them on without reordering to NCHW.
@@ -142,6 +145,8 @@ class Executor {
   int64_t replayed_forwards_ = 0;        // inference forwards pushed as replay_ (memory_report)
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   std::vector<ConvChain> chains_;
+  std::vector<char> fusable_;         // fusable_chains(), for ...
+  std::string fusable_settings_;      // ... these ops::nn::conv_chain_settings()
   KeptLayouts kept_;                  // the last kept_layouts(), for kept_fused_ and kept_key_
   std::vector<char> kept_fused_;
   std::string kept_key_;

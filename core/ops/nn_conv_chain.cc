@@ -2,8 +2,10 @@
 #include "core/ops/nn_conv_chain.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
+#include "core/base/env.h"
 #include "core/base/error.h"
 #include "core/op/workspace.h"
 
@@ -55,6 +57,15 @@ bool conv_chain_fusable(const ConvChainSpec& spec, const Shape& data, const Shap
 #else
   (void)spec, (void)data, (void)weight, (void)dtype;
   return false;
+#endif
+}
+
+std::string conv_chain_settings() {
+#if MXN_USE_ONEDNN
+  const char* mode = std::getenv("MXNEXT_ONEDNN");  // onednn::wanted reads it at every call
+  return cat(mode ? mode : "", ",", env_int("MXNEXT_ONEDNN_CHUNK_BYTES", onednn::kChunkBytes));
+#else
+  return std::string();
 #endif
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/op/op.h"
@@ -42,6 +43,9 @@ struct ConvChainSpec {
 // and has a primitive for it. ConvChainKernel::run may be called only then.
 bool conv_chain_fusable(const ConvChainSpec& spec, const Shape& data, const Shape& weight,
                         DType dtype);
+// What conv_chain_fusable depends on besides its arguments (the oneDNN switches, read from the
+// environment now), as a key: its answers stay the same while this does.
+std::string conv_chain_settings();
 
 // The chain's inputs, in this order: data, weight, bias (unless no_bias), then gamma, beta,
 // moving_mean, moving_var (with bn), then the addend (with add).
