@@ -113,9 +113,10 @@ void KVStore::load_optimizer_states(const void* data, size_t size) {
 void KVStore::barrier() {
   if (!dist_) return;
   if (async_) {
-    // My pushes end when their servers acknowledge them: wait for them first.
+    // My pushes end when their servers acknowledge them: wait for them first. A push only
+    // reads its buffer, so waiting to read it would not wait for the push: wait to write it.
     for (auto& kv : store_) {
-      if (!kv.second.merged.is_none()) kv.second.merged.wait_to_read();
+      if (!kv.second.merged.is_none()) kv.second.merged.wait_to_write();
     }
   }
   DistComm::get().barrier(control_channel_);
