@@ -19,8 +19,12 @@ void BulkReplay::run(bool keep) {
   for (size_t i = 0; i < fns.size(); ++i) {
     if (fns[i]) fns[i]();
     if (!keep) fns[i] = nullptr;
-    // A later operation may key a cache on this one's outputs (var_version).
-    for (; w < op_writes_end[i]; ++w) op_writes[w]->renew_version();
+    // A later operation may key a cache on this one's outputs (var_version). One counter
+    // update for all its writes: an executor step lists hundreds (the blocks it overlaps).
+    uint64_t version = new_var_versions(op_writes_end[i] - w);
+    for (; w < op_writes_end[i]; ++w) {
+      op_writes[w]->version.store(version++, std::memory_order_relaxed);
+    }
   }
 }
 

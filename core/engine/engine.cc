@@ -12,9 +12,9 @@
 
 namespace mxn {
 
-uint64_t new_var_version() {
+uint64_t new_var_versions(uint64_t count) {
   static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+  return next.fetch_add(count, std::memory_order_relaxed);
 }
 
 uint64_t var_version(const EngineVar* var) { return var->version.load(std::memory_order_relaxed); }

@@ -11,8 +11,9 @@ namespace mxn {
 
 struct OpBlock;
 
-// A fresh contents version, unique in the process.
-uint64_t new_var_version();
+// `count` fresh contents versions, unique in the process: the returned one and those after it.
+uint64_t new_var_versions(uint64_t count);
+inline uint64_t new_var_version() { return new_var_versions(1); }
 
 // One (operation, variable) dependency; queued on the variable until granted.
 struct Dep {
