@@ -5,6 +5,7 @@
 
 #include "core/graph/gradient.h"
 #include "core/ops/nn_kept_layouts.h"
+#include "core/ops/nn_util.h"
 #include "core/ops/slice_util.h"
 #include "core/ops/tensor_util.h"
 #include "core/tensor/reshape_codes.h"
@@ -331,14 +332,28 @@ MXN_REGISTER_OP(Concat)
       for (int d = axis + 1; d < out[0].shape.ndim(); ++d) inner *= out[0].shape[d];
       const size_t out_row = static_cast<size_t>(out[0].shape[axis] * inner) * es;
       char* dst = static_cast<char*>(out[0].dptr);
+      // Split over the cores: by rows where there are enough, else each input's row in
+      // pieces (a batch-1 NCHW or channel-blocked concatenation has one row).
+      if (outer >= nn::nn_num_threads()) {
+        nn::parallel_for(outer, static_cast<int64_t>(out_row / 4), [&](int64_t o0, int64_t o1) {
+          size_t col = 0;
+          for (const TBlob& b : in) {
+            const size_t row = static_cast<size_t>(b.shape[axis] * inner) * es;
+            const char* src = static_cast<const char*>(b.dptr);
+            for (int64_t o = o0; o < o1 && row > 0; ++o) {
+              std::memcpy(dst + o * out_row + col, src + o * row, row);
+            }
+            col += row;
+          }
+        });
+        return;
+      }
       size_t col = 0;
       for (const TBlob& b : in) {
         const size_t row = static_cast<size_t>(b.shape[axis] * inner) * es;
-        if (row > 0) {
-          const char* src = static_cast<const char*>(b.dptr);
-          for (int64_t o = 0; o < outer; ++o) {
-            std::memcpy(dst + o * out_row + col, src + o * row, row);
-          }
+        const char* src = static_cast<const char*>(b.dptr);
+        for (int64_t o = 0; o < outer && row > 0; ++o) {
+          nn::copy_bytes_parallel(dst + o * out_row + col, src + o * row, row);
         }
         col += row;
       }
@@ -435,14 +450,16 @@ void concat_channels_last(const std::vector<TBlob>& in, const TBlob& out) {
   const Shape& o = out.shape;
   const int64_t pixels = o[0] * o[2] * o[3];
   const size_t es = dtype_size(out.dtype);
-  char* y = static_cast<char*>(out.dptr);
-  for (int64_t p = 0; p < pixels; ++p) {
-    for (const TBlob& b : in) {
-      const size_t row = static_cast<size_t>(b.shape[1]) * es;
-      std::memcpy(y, static_cast<const char*>(b.dptr) + static_cast<size_t>(p) * row, row);
-      y += row;
+  parallel_for(pixels, o[1], [&](int64_t p0, int64_t p1) {
+    char* y = static_cast<char*>(out.dptr) + static_cast<size_t>(p0 * o[1]) * es;
+    for (int64_t p = p0; p < p1; ++p) {
+      for (const TBlob& b : in) {
+        const size_t row = static_cast<size_t>(b.shape[1]) * es;
+        std::memcpy(y, static_cast<const char*>(b.dptr) + static_cast<size_t>(p) * row, row);
+        y += row;
+      }
     }
-  }
+  });
 }
 }  // namespace nn
 

@@ -220,6 +220,18 @@ void parallel_for(int64_t n, int64_t cost, F f) {
   });
 }
 
+// memcpy, split over the cores when it is large (parallel_for's threshold, a float a unit).
+inline void copy_bytes_parallel(void* dst, const void* src, size_t bytes) {
+  constexpr size_t kPiece = 4096;
+  const int64_t pieces = static_cast<int64_t>((bytes + kPiece - 1) / kPiece);
+  parallel_for(pieces, int64_t(kPiece / 4), [&](int64_t b, int64_t e) {
+    const size_t begin = static_cast<size_t>(b) * kPiece;
+    const size_t end = std::min(bytes, static_cast<size_t>(e) * kPiece);
+    std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin,
+                end - begin);
+  });
+}
+
 // ---- gradient helpers ----------------------------------------------------------------
 inline NodeEntry fwd_input(const NodePtr& n, int i) { return n->inputs.at(i); }
 inline NodeEntry fwd_output(const NodePtr& n, int i) {

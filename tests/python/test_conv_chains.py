@@ -457,6 +457,8 @@ HANDOFFS = [
     ("inception-module", _inception_module, (2, 32, 14, 14), None),
     # one image: brgconv kernels on channels-last (nhwc) values; Concat copies pixel by pixel
     ("one-image-concat-of-chains", _concat_of_chains(), (1, 16, 9, 9), 3),
+    # enough pixels for the copy to split over the cores
+    ("one-image-large-concat-of-chains", _concat_of_chains(), (1, 16, 67, 67), 3),
     ("one-image-max-pooling", _pooling_between_chains(), (1, 16, 13, 13), 2),
     ("one-image-lrn", _lrn_between_chains, (1, 16, 10, 10), 2),
     ("one-image-residual-units", _residual_units, (1, 16, 12, 12), None),

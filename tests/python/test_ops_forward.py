@@ -417,6 +417,9 @@ MATRIX = [
     ("concat", {"dim": 0}, [[(2, 3), (1, 3)], [(0, 3), (2, 3)]], lambda *xs: np.concatenate(xs, 0)),
     ("concat", {"dim": -1}, [[(2, 3), (2, 0), (2, 2)]], lambda *xs: np.concatenate(xs, -1)),
     ("concat", {}, [[(2, 3)]], lambda x: x),
+    # past parallel_for's threshold: split by rows (4 rows), and one row cut into pieces
+    ("Concat", {"dim": 1}, [[(4, 96, 24, 24), (4, 40, 24, 24)], [(1, 130, 31, 33), (1, 7, 31, 33)]],
+     lambda *xs: np.concatenate(xs, 1)),
 ]
 for _op, _params, _shapes, _ref in MATRIX:
     add(_op, _ref, _shapes, ALL, params=_params, name=f"{_op}-{_params}")
