@@ -49,7 +49,7 @@ void Executor::find_layout_readers() {
 
 const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fused) {
   const bool on = env_int("MXNEXT_CHAIN_LAYOUTS", 1) != 0;
-  const std::string key = cat(on, ",", env_int("MXNEXT_ONEDNN_CHUNK_BYTES", 0));
+  const std::string key = cat(on, ",", ops::nn::conv_chain_settings());
   if (!kept_.out.empty() && fused == kept_fused_ && key == kept_key_) return kept_;
   kept_fused_ = fused;
   kept_key_ = key;

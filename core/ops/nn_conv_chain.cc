@@ -62,8 +62,11 @@ bool conv_chain_fusable(const ConvChainSpec& spec, const Shape& data, const Shap
 
 std::string conv_chain_settings() {
 #if MXN_USE_ONEDNN
-  const char* mode = std::getenv("MXNEXT_ONEDNN");  // onednn::wanted reads it at every call
-  return cat(mode ? mode : "", ",", env_int("MXNEXT_ONEDNN_CHUNK_BYTES", onednn::kChunkBytes));
+  // onednn::wanted and the chains' primitives read them at every call.
+  const char* mode = std::getenv("MXNEXT_ONEDNN");
+  const char* winograd = std::getenv("MXNEXT_CONV_WINOGRAD");
+  return cat(mode ? mode : "", ",", env_int("MXNEXT_ONEDNN_CHUNK_BYTES", onednn::kChunkBytes),
+             ",", winograd ? winograd : "");
 #else
   return std::string();
 #endif
@@ -88,8 +91,10 @@ std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
     now.push_back(versions.at(i));
     known = known && versions[i] != 0;
   }
+  // The weights are in the layout of the primitive these settings choose (Winograd's own).
+  const std::string settings = conv_chain_settings();
   std::lock_guard<std::mutex> lock(mu_);
-  if (known && prepared_ && now == versions_) return prepared_;
+  if (known && prepared_ && now == versions_ && settings == settings_) return prepared_;
   std::shared_ptr<const onednn::PreparedWeights> p;
 #if MXN_USE_ONEDNN
   onednn::ConvShape g;
@@ -126,6 +131,7 @@ std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
   (void)in;
 #endif
   prepared_ = p;
+  settings_ = settings;
   versions_ = known ? now : std::vector<uint64_t>{};
   ++builds_;
   return p;

@@ -77,6 +77,7 @@ class ConvChainKernel {
   ConvChainSpec spec_;
   mutable std::mutex mu_;
   std::vector<uint64_t> versions_;  // of the inputs the prepared weights were built from
+  std::string settings_;  // conv_chain_settings() when prepared_ was built
   std::shared_ptr<const onednn::PreparedWeights> prepared_;
   int64_t builds_ = 0;
 };

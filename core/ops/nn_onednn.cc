@@ -134,19 +134,39 @@ struct Reorder {
 };
 
 // blocked: the primitive's own layouts for the activations even where act() keeps NCHW.
+// winograd: the Winograd algorithm where oneDNN has a kernel for it, else the direct one.
 dnnl::convolution_forward::primitive_desc forward_pd(
     const ConvShape& g, bool bias, dnnl::prop_kind kind,
-    const dnnl::primitive_attr& attr = user_scratchpad(), bool blocked = false) {
+    const dnnl::primitive_attr& attr = user_scratchpad(), bool blocked = false,
+    bool winograd = false) {
   const Descs d = descs_of(g);
   const memory::desc src = blocked ? any(d.src) : act(g, d.src);
   const memory::desc dst = blocked ? any(d.dst) : act(g, d.dst);
-  const auto desc =
-      bias ? dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, src,
-                                             any(d.wei), plain(d.bias, Tag::x), dst, d.strides,
-                                             d.dilates, d.pad, d.pad)
-           : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, src,
-                                             any(d.wei), dst, d.strides, d.dilates, d.pad, d.pad);
-  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+  auto pd = [&](dnnl::algorithm alg) {
+    const auto desc =
+        bias ? dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), plain(d.bias, Tag::x),
+                                               dst, d.strides, d.dilates, d.pad, d.pad)
+             : dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), dst, d.strides,
+                                               d.dilates, d.pad, d.pad);
+    return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+  };
+  if (winograd) {
+    try {
+      return pd(dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error&) {  // no Winograd kernel for this shape or CPU
+    }
+  }
+  return pd(dnnl::algorithm::convolution_direct);
+}
+
+// Inference chains with 3x3 kernels, stride 1, no dilation and no groups ask for the
+// Winograd algorithm (oneDNN's F(4x4, 3x3) and F(2x2, 3x3) kernels on AVX-512), unless
+// MXNEXT_CONV_WINOGRAD=0 (read at every call, as MXNEXT_ONEDNN is).
+bool winograd_for(const ConvShape& g) {
+  const char* v = std::getenv("MXNEXT_CONV_WINOGRAD");
+  const bool on = v == nullptr || std::strcmp(v, "0") != 0;
+  return on && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         g.G == 1;
 }
 
 // The user's arrays' layouts (NCHW data, MXNet's weights, the bias vector), which each
@@ -230,7 +250,8 @@ struct ForwardPostOps : ForwardBase {
     return a;
   }
   ForwardPostOps(const ConvShape& g, PostOps ops)
-      : ForwardBase(g, forward_pd(g, true, inference_kind(g.N), attr(ops), true)) {
+      : ForwardBase(g, forward_pd(g, true, inference_kind(g.N), attr(ops), true,
+                                  winograd_for(g))) {
     if (ops.sum) dst_in_r.init(u_dst, dst);
   }
 };
@@ -430,7 +451,9 @@ std::shared_ptr<E> entry(const ConvShape& g, int64_t kind, bool bias, A... args)
 }
 
 // Post-operation entries are kinds 3 to 6 of the cache.
-int64_t kind_of(PostOps ops) { return 3 + (ops.sum ? 1 : 0) + (ops.relu ? 2 : 0); }
+int64_t kind_of(const ConvShape& g, PostOps ops) {
+  return 3 + (ops.sum ? 1 : 0) + (ops.relu ? 2 : 0) + (winograd_for(g) ? 8 : 0);
+}
 
 // One call: memory objects on the user's arrays or on pooled workspace, reorders, execution.
 class Call {
@@ -528,12 +551,12 @@ int64_t images_per_call(const ConvShape& g) {
 }
 
 bool has_post_ops_primitive(const ConvShape& g, PostOps ops) {
-  return entry<ForwardPostOps>(g, kind_of(ops), true, ops) != nullptr;
+  return entry<ForwardPostOps>(g, kind_of(g, ops), true, ops) != nullptr;
 }
 
 std::shared_ptr<const PreparedWeights> prepare_weights(const ConvShape& g, PostOps ops,
                                                        const float* w, const float* b) {
-  const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(ops), true, ops);
+  const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(g, ops), true, ops);
   if (!e) return nullptr;
   auto p = std::make_shared<PreparedWeights>();
   try {
@@ -590,7 +613,7 @@ std::shared_ptr<const ActLayout> kept_layout(const memory::desc& md) {
 // The cached post-operation primitive for one call over all of g's images, or null.
 std::shared_ptr<ForwardPostOps> whole_batch_entry(const ConvShape& g, PostOps ops) {
   if (images_per_call(g) != g.N) return nullptr;
-  return entry<ForwardPostOps>(g, kind_of(ops), true, ops);
+  return entry<ForwardPostOps>(g, kind_of(g, ops), true, ops);
 }
 
 bool pool_divides_as_mxnet(const PoolShape& g);
@@ -657,7 +680,7 @@ std::shared_ptr<const ActLayout> chain_output_layout(const ConvShape& g, PostOps
 
 bool conv_forward_prepared(const ConvShape& g, PostOps ops, const PreparedWeights& w,
                            const float* x, const float* addend, float* y, ChainLayouts kept) {
-  const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(ops), true, ops);
+  const std::shared_ptr<ForwardPostOps> e = entry<ForwardPostOps>(g, kind_of(g, ops), true, ops);
   if (!e) return false;
   auto check = [&](const ActLayout* l, const memory::desc& md, const char* what) {
     MXN_CHECK(l == nullptr || l->md == md, ErrorCode::kInternal,

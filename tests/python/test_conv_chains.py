@@ -4,6 +4,8 @@ reference and against the operators run one by one, reuse and rebuilding of the 
 when inputs change, and the paths that must not fuse."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,8 +19,11 @@ pytestmark = pytest.mark.skipif(not ONEDNN, reason="conv chains fuse on oneDNN o
 
 @pytest.fixture(autouse=True)
 def _every_conv_on_onednn(monkeypatch):
-    # The cases are small: mode 2 sends every convolution oneDNN can run to it.
+    # The cases are small: mode 2 sends every convolution oneDNN can run to it. The direct
+    # algorithm: the layouts and bytes checked here are its (test_winograd_chains_* below
+    # compare the Winograd kernels with it).
     monkeypatch.setenv("MXNEXT_ONEDNN", "2")
+    monkeypatch.setenv("MXNEXT_CONV_WINOGRAD", "0")
     monkeypatch.delenv("MXNEXT_FUSE", raising=False)
 
 
@@ -577,3 +582,75 @@ def test_kept_layouts_follow_the_chains_fused_at_each_forward(monkeypatch):
     assert results[0].tobytes() == results[2].tobytes()
     np.testing.assert_allclose(results[1], results[0], rtol=1e-4,
                                atol=1e-4 * np.abs(results[1]).max())
+
+
+# ---- Winograd (nn_onednn.cc, winograd_for): 3x3 stride-1 chains ask oneDNN for it ----------
+
+WINOGRAD_CASES = [c for c in HANDOFFS if c[0] in (
+    "two-chains", "residual-units", "inception-module", "one-image-residual-units",
+    "one-image-inception-module", "concat-of-chains", "max-pooling-between-chains")]
+
+
+def _forward_with_winograd(monkeypatch, sym, shape, on):
+    monkeypatch.setenv("MXNEXT_CONV_WINOGRAD", "1" if on else "0")
+    ex = _bind(sym, {"data": shape})
+    ex.forward(is_train=False)
+    return ex, [o.asnumpy() for o in ex.outputs]
+
+
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=[c[0] for c in WINOGRAD_CASES])
+def test_winograd_chains_match_the_direct_ones_and_the_operators(case, monkeypatch):
+    name, make, shape, _ = case
+    sym = make()
+    _, wino = _forward_with_winograd(monkeypatch, sym, shape, True)
+    _, direct = _forward_with_winograd(monkeypatch, sym, shape, False)
+    monkeypatch.setenv("MXNEXT_FUSE", "0")
+    _, plain = _forward_with_winograd(monkeypatch, sym, shape, False)
+    for w, d, p in zip(wino, direct, plain):
+        # float32 rounding of a different summation order: relative to the largest value
+        np.testing.assert_allclose(w, d, rtol=0, atol=2e-5 * np.abs(d).max())
+        np.testing.assert_allclose(w, p, rtol=0, atol=1e-4 * np.abs(p).max())
+
+
+def _kernels_used(env, code):
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, DNNL_VERBOSE="1", **env),
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split(",")[4] for line in out.splitlines()  # the implementation's name
+            if "_verbose,exec,cpu,convolution," in line}
+
+
+def test_winograd_kernels_run_for_3x3_chains_only_when_asked():
+    code = """
+import numpy as np, mxnext as mx
+d = mx.sym.Variable("data")
+y = mx.sym.Convolution(d, kernel=(3, 3), pad=(1, 1), num_filter=32, no_bias=True, name="a")
+y = mx.sym.Activation(mx.sym.BatchNorm(y, name="bn"), act_type="relu")
+y = mx.sym.Convolution(y, kernel=(1, 1), num_filter=32, no_bias=True, name="b")
+ex = y.simple_bind(mx.cpu(), grad_req="null", data=(2, 32, 20, 20))
+ex.forward(is_train=False)
+ex.outputs[0].asnumpy()
+"""
+    env = {"MXNEXT_ONEDNN": "2", "PYTHONPATH": os.pathsep.join(sys.path)}
+    on = _kernels_used(dict(env, MXNEXT_CONV_WINOGRAD="1"), code)
+    off = _kernels_used(dict(env, MXNEXT_CONV_WINOGRAD="0"), code)
+    assert any("wino" in k for k in on), on
+    assert not any("wino" in k for k in off), off
+    assert any("wino" not in k for k in on), on  # the 1x1 convolution stays direct
+
+
+def test_switching_winograd_between_forwards_rebuilds_the_weights(monkeypatch):
+    sym = _residual_units()
+    shape = (2, 16, 12, 12)
+    monkeypatch.setenv("MXNEXT_CONV_WINOGRAD", "1")
+    ex = _bind(sym, {"data": shape})
+    ex.forward(is_train=False)
+    builds = _report(ex)["conv_chain_builds"]
+    wino = ex.outputs[0].asnumpy()
+    monkeypatch.setenv("MXNEXT_CONV_WINOGRAD", "0")
+    ex.forward(is_train=False)
+    _, direct = _forward_with_winograd(monkeypatch, sym, shape, False)
+    assert ex.outputs[0].asnumpy().tobytes() == direct[0].tobytes()
+    assert _report(ex)["conv_chain_builds"] > builds
+    monkeypatch.setenv("MXNEXT_CONV_WINOGRAD", "1")
+    ex.forward(is_train=False)
+    assert ex.outputs[0].asnumpy().tobytes() == wino.tobytes()
