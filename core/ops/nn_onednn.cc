@@ -134,29 +134,19 @@ struct Reorder {
 };
 
 // blocked: the primitive's own layouts for the activations even where act() keeps NCHW.
-// winograd: the Winograd algorithm where oneDNN has a kernel for it, else the direct one.
 dnnl::convolution_forward::primitive_desc forward_pd(
     const ConvShape& g, bool bias, dnnl::prop_kind kind,
     const dnnl::primitive_attr& attr = user_scratchpad(), bool blocked = false,
-    bool winograd = false) {
+    dnnl::algorithm alg = dnnl::algorithm::convolution_direct) {
   const Descs d = descs_of(g);
   const memory::desc src = blocked ? any(d.src) : act(g, d.src);
   const memory::desc dst = blocked ? any(d.dst) : act(g, d.dst);
-  auto pd = [&](dnnl::algorithm alg) {
-    const auto desc =
-        bias ? dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), plain(d.bias, Tag::x),
-                                               dst, d.strides, d.dilates, d.pad, d.pad)
-             : dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), dst, d.strides,
-                                               d.dilates, d.pad, d.pad);
-    return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
-  };
-  if (winograd) {
-    try {
-      return pd(dnnl::algorithm::convolution_winograd);
-    } catch (const dnnl::error&) {  // no Winograd kernel for this shape or CPU
-    }
-  }
-  return pd(dnnl::algorithm::convolution_direct);
+  const auto desc =
+      bias ? dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), plain(d.bias, Tag::x),
+                                             dst, d.strides, d.dilates, d.pad, d.pad)
+           : dnnl::convolution_forward::desc(kind, alg, src, any(d.wei), dst, d.strides,
+                                             d.dilates, d.pad, d.pad);
+  return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
 }
 
 // Inference chains with 3x3 kernels, stride 1, no dilation and no groups ask for the
@@ -249,9 +239,20 @@ struct ForwardPostOps : ForwardBase {
     a.set_post_ops(po);
     return a;
   }
-  ForwardPostOps(const ConvShape& g, PostOps ops)
-      : ForwardBase(g, forward_pd(g, true, inference_kind(g.N), attr(ops), true,
-                                  winograd_for(g))) {
+  // Winograd as an inference primitive at any batch size: its weights are then transformed
+  // once, into the prepared weights, instead of at every call as in training primitives
+  // (VGG-16 batch 16: ...). Where oneDNN has no Winograd kernel, the direct algorithm.
+  static dnnl::convolution_forward::primitive_desc pd_of(const ConvShape& g, PostOps ops) {
+    if (winograd_for(g)) {
+      try {
+        return forward_pd(g, true, dnnl::prop_kind::forward_inference, attr(ops), true,
+                          dnnl::algorithm::convolution_winograd);
+      } catch (const dnnl::error&) {
+      }
+    }
+    return forward_pd(g, true, inference_kind(g.N), attr(ops), true);
+  }
+  ForwardPostOps(const ConvShape& g, PostOps ops) : ForwardBase(g, pd_of(g, ops)) {
     if (ops.sum) dst_in_r.init(u_dst, dst);
   }
 };
