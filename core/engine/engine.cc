@@ -107,13 +107,6 @@ void Engine::push_async(AsyncFn fn, EngineVar* const* reads, int num_reads,
   }, reads, num_reads, writes, num_writes, options);
 }
 
-EngineBulk::EngineBulk(Engine& engine, bool on) : engine_(on ? &engine : nullptr) {
-  if (engine_) engine_->begin_bulk();
-}
-EngineBulk::~EngineBulk() {
-  if (engine_) engine_->end_bulk();
-}
-
 namespace {
 thread_local bool t_leads_teams = false;
 }  // namespace

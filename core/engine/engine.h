@@ -110,18 +110,6 @@ class ParallelTeamLead {
   bool before_;
 };
 
-// A bulk for this object's lifetime (nothing when `on` is false).
-class EngineBulk {
- public:
-  explicit EngineBulk(Engine& engine, bool on = true);
-  ~EngineBulk();  // end_bulk
-  EngineBulk(const EngineBulk&) = delete;
-  EngineBulk& operator=(const EngineBulk&) = delete;
-
- private:
-  Engine* engine_;
-};
-
 std::unique_ptr<Engine> make_threaded_engine(int num_workers);
 std::unique_ptr<Engine> make_naive_engine();
 

@@ -124,8 +124,7 @@ bool Executor::chain_fusable(const ConvChain& c) const {
                                      data.dtype());
 }
 
-const std::vector<char>& Executor::fusable_chains() {
-  const std::string settings = ops::nn::conv_chain_settings();
+const std::vector<char>& Executor::fusable_chains(const std::string& settings) {
   if (fusable_.size() != chains_.size() || settings != fusable_settings_) {
     fusable_.assign(chains_.size(), 0);
     for (size_t c = 0; c < chains_.size(); ++c) fusable_[c] = chain_fusable(chains_[c]);
@@ -160,7 +159,8 @@ void Executor::run_conv_chain(const ConvChain& c, const KeptLayouts& kept) {
   PushOptions opt;
   opt.name = "conv_chain";
   Engine::get().push(
-      [kernel = c.kernel, in, out, x_layout, addend_layout, y_layout] {
+      [kernel = c.kernel, in, out, x_layout, addend_layout, y_layout,
+       settings = kept.chain_settings] {
         std::vector<TBlob> blobs;
         std::vector<uint64_t> versions;
         for (const NDArray& a : in) {
@@ -170,7 +170,7 @@ void Executor::run_conv_chain(const ConvChain& c, const KeptLayouts& kept) {
         }
         try {
           kernel->run(blobs, versions, out.blob(),
-                      {x_layout.get(), addend_layout.get(), y_layout.get()});
+                      {x_layout.get(), addend_layout.get(), y_layout.get()}, settings);
         } catch (Error& e) {
           if (e.op_name().empty()) e.with_op("Convolution");
           throw;

@@ -7,6 +7,7 @@
 #include "core/base/json.h"
 #include "core/graph/gradient_pass.h"
 #include "core/op/workspace.h"
+#include "core/ops/nn_conv_chain.h"
 
 namespace mxn {
 
@@ -433,8 +434,10 @@ void Executor::run_fused(const std::vector<size_t>& group, bool is_train) {
 
 void Executor::forward(bool is_train) {
   // The chains running as one kernel this time.
-  const std::vector<char> fused = is_train ? std::vector<char>(chains_.size(), 0) : fusable_chains();
-  const KeptLayouts& kept = kept_layouts(fused);
+  const std::string settings = ops::nn::conv_chain_settings();
+  const std::vector<char> fused =
+      is_train ? std::vector<char>(chains_.size(), 0) : fusable_chains(settings);
+  const KeptLayouts& kept = kept_layouts(fused, settings);
   kept_outputs_ = std::count_if(kept.out.begin(), kept.out.end(), [](const auto& l) { return l != nullptr; });
   // Inference: one engine operation for the whole forward, as MXNet bulks it. The worker runs
   // the steps back to back, and the pushing thread, which shares the cores with the kernels,
@@ -443,7 +446,7 @@ void Executor::forward(bool is_train) {
   // them (their kernels still decide what to do when they run).
   const bool bulk = !is_train && bulk_inference_;
   Engine& engine = Engine::get();
-  if (bulk && replay_ && replay_fused_ == fused && replay_key_ == kept_key_) {
+  if (bulk && replay_ && replay_generation_ == kept.generation) {
     engine.push_replay(replay_);
     ++replayed_forwards_;
     trained_ = false;
@@ -461,8 +464,7 @@ void Executor::forward(bool is_train) {
   }
   if (bulk && replayable_) {
     replay_ = engine.end_bulk_for_replay();
-    replay_fused_ = fused;
-    replay_key_ = kept_key_;
+    replay_generation_ = kept.generation;
   } else if (bulk) {
     engine.end_bulk();
   }

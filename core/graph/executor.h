@@ -91,14 +91,16 @@ class Executor {
   // Whether chain c runs fused now (oneDNN takes it: decided at every forward, as the
   // operators decide at every call).
   bool chain_fusable(const ConvChain& c) const;
-  // chain_fusable of every chain, kept while the settings it depends on stay the same (the
-  // shapes and dtypes are the bound ones).
-  const std::vector<char>& fusable_chains();
+  // chain_fusable of every chain, kept while the settings it depends on
+  // (ops::nn::conv_chain_settings) stay the same (the shapes and dtypes are the bound ones).
+  const std::vector<char>& fusable_chains(const std::string& settings);
   // Which values an inference forward keeps in oneDNN's layouts, channel-blocked or
   // channels-last (core/graph/kept_layouts.cc): the output 0 of forward step s is in out[s]
   // where that is not null. Fused chains, Pooling, LRN and Concat hand them on without reordering to NCHW.
   struct KeptLayouts {
     std::vector<std::shared_ptr<const ops::nn::onednn::ActLayout>> out;
+    std::string chain_settings;  // the ops::nn::conv_chain_settings() they were chosen under
+    uint64_t generation = 0;     // renewed each time they are chosen anew
     // The layout of value e (null: NCHW).
     std::shared_ptr<const ops::nn::onednn::ActLayout> of(const Executor& ex,
                                                          const NodeEntry& e) const;
@@ -107,7 +109,7 @@ class Executor {
   void find_layout_readers();
   // The layouts for this forward, given the chains that run fused (cached while those, and the
   // switches, stay the same).
-  const KeptLayouts& kept_layouts(const std::vector<char>& fused);
+  const KeptLayouts& kept_layouts(const std::vector<char>& fused, const std::string& settings);
   void run_conv_chain(const ConvChain& c, const KeptLayouts& kept);
   // Runs forward step s where it reads a kept value and needs a kernel of its own for it: a
   // Pooling or LRN, a Concat of channels-last values (blocked ones run the operator
@@ -140,8 +142,7 @@ class Executor {
   bool bulk_inference_ = true;           // ExecutorOptions::bulk_inference
   bool replayable_ = false;              // inference forwards may be replayed (no randomness)
   std::shared_ptr<BulkReplay> replay_;   // the last inference forward's operations ...
-  std::vector<char> replay_fused_;       // ... pushed with these chains fused
-  std::string replay_key_;               // ... and kept_key_
+  uint64_t replay_generation_ = 0;       // ... for these kept_ (the same chains fused)
   int64_t replayed_forwards_ = 0;        // inference forwards pushed as replay_ (memory_report)
   std::vector<std::vector<size_t>> groups_;  // fused runs of forward steps
   std::vector<ConvChain> chains_;

@@ -47,12 +47,15 @@ void Executor::find_layout_readers() {
   }
 }
 
-const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fused) {
+const Executor::KeptLayouts& Executor::kept_layouts(const std::vector<char>& fused,
+                                                    const std::string& settings) {
   const bool on = env_int("MXNEXT_CHAIN_LAYOUTS", 1) != 0;
-  const std::string key = cat(on, ",", ops::nn::conv_chain_settings());
+  const std::string key = cat(on, ",", settings);
   if (!kept_.out.empty() && fused == kept_fused_ && key == kept_key_) return kept_;
   kept_fused_ = fused;
   kept_key_ = key;
+  kept_.chain_settings = settings;
+  ++kept_.generation;
   kept_.out.assign(num_forward_, nullptr);
 #if MXN_USE_ONEDNN  // (the layouts' functions exist only in builds with oneDNN)
   if (!on || std::none_of(fused.begin(), fused.end(), [](char f) { return f != 0; })) {

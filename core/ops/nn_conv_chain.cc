@@ -81,7 +81,8 @@ int64_t ConvChainKernel::builds() const {
 }
 
 std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
-    const std::vector<TBlob>& in, const std::vector<uint64_t>& versions) {
+    const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,
+    const std::string& settings) {
   const Slots at(spec_);
   // The inputs the weights depend on: weight, bias, the BatchNorm's four.
   std::vector<uint64_t> now;
@@ -91,8 +92,7 @@ std::shared_ptr<const onednn::PreparedWeights> ConvChainKernel::prepared(
     now.push_back(versions.at(i));
     known = known && versions[i] != 0;
   }
-  // The weights are in the layout of the primitive these settings choose (Winograd's own).
-  const std::string settings = conv_chain_settings();
+  // The weights are in the layout of the primitive the settings choose (Winograd's own).
   std::lock_guard<std::mutex> lock(mu_);
   if (known && prepared_ && now == versions_ && settings == settings_) return prepared_;
   std::shared_ptr<const onednn::PreparedWeights> p;
@@ -166,12 +166,13 @@ std::shared_ptr<const onednn::ActLayout> ConvChainKernel::output_layout(
 }
 
 void ConvChainKernel::run(const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,
-                          const TBlob& out, onednn::ChainLayouts kept) {
+                          const TBlob& out, onednn::ChainLayouts kept,
+                          const std::string& settings) {
   const Slots at(spec_);
   MXN_CHECK(in.size() == at.count && versions.size() == at.count, ErrorCode::kInternal,
             "conv chain: expected ", at.count, " inputs, got ", in.size());
 #if MXN_USE_ONEDNN
-  const std::shared_ptr<const onednn::PreparedWeights> p = prepared(in, versions);
+  const std::shared_ptr<const onednn::PreparedWeights> p = prepared(in, versions, settings);
   if (p) {
     onednn::ConvShape g;
     conv_shape_2d(spec_.conv, in[0].shape, in[1].shape, &g);

@@ -63,16 +63,18 @@ class ConvChainKernel {
   // versions[i]: var_version of in[i] when it identifies in[i]'s contents, else 0 (never
   // reused). The folded, converted weights are rebuilt when a version of the weight, bias or
   // BatchNorm inputs differs from the last call's. kept: the data, addend or output in those
-  // layouts (the blobs' shapes stay the NCHW ones).
+  // layouts (the blobs' shapes stay the NCHW ones). settings: conv_chain_settings() of this
+  // call (the weights are rebuilt when they differ from the last call's).
   void run(const std::vector<TBlob>& in, const std::vector<uint64_t>& versions,
-           const TBlob& out, onednn::ChainLayouts kept = {});
+           const TBlob& out, onednn::ChainLayouts kept, const std::string& settings);
   // How many times the weights were (re)built: the tests check reuse and invalidation.
   int64_t builds() const;
 
  private:
   // The folded weights in oneDNN's layout for these inputs (null where oneDNN has none).
   std::shared_ptr<const onednn::PreparedWeights> prepared(const std::vector<TBlob>& in,
-                                                          const std::vector<uint64_t>& versions);
+                                                          const std::vector<uint64_t>& versions,
+                                                          const std::string& settings);
 
   ConvChainSpec spec_;
   mutable std::mutex mu_;

@@ -241,7 +241,8 @@ struct ForwardPostOps : ForwardBase {
   }
   // Winograd as an inference primitive at any batch size: its weights are then transformed
   // once, into the prepared weights, instead of at every call as in training primitives
-  // (VGG-16 batch 16: ...). Where oneDNN has no Winograd kernel, the direct algorithm.
+  // (VGG-16 batch-16 inference 2.31-2.34 -> 1.00-1.06 s). Where oneDNN has no Winograd
+  // kernel, the direct algorithm.
   static dnnl::convolution_forward::primitive_desc pd_of(const ConvShape& g, PostOps ops) {
     if (winograd_for(g)) {
       try {
